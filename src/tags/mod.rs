@@ -1,0 +1,71 @@
+//! Pure tag logic: the tag model and its ordering. Nothing in here performs I/O.
+
+pub mod update_time;
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+pub use update_time::UpdateTime;
+
+/// One image tag as UHub reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Tag {
+    /// The tag name, e.g. `v1.2.3`.
+    pub name: String,
+    /// `UpdateTime` exactly as received (a JSON number is kept as its decimal text).
+    #[serde(rename = "updateTime")]
+    pub update_time: String,
+    /// The image digest, when UHub reports one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+impl Tag {
+    /// The parsed form of [`Tag::update_time`], used for ordering.
+    pub fn parsed_update_time(&self) -> UpdateTime {
+        UpdateTime::parse(&self.update_time)
+    }
+}
+
+/// Orders tags newest first: by parsed `UpdateTime` (newest first), tags whose time does
+/// not parse after all parsed ones and among themselves by raw text (greatest first), and
+/// ties by name (ascending). The order is total and deterministic.
+pub fn newest_first(a: &Tag, b: &Tag) -> Ordering {
+    b.parsed_update_time()
+        .cmp(&a.parsed_update_time())
+        .then_with(|| a.name.cmp(&b.name))
+}
+
+/// Sorts `tags` newest first, see [`newest_first`]. Each time is parsed once.
+pub fn sort_newest_first(tags: &mut [Tag]) {
+    tags.sort_by_cached_key(|t| (std::cmp::Reverse(t.parsed_update_time()), t.name.clone()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(name: &str, time: &str) -> Tag {
+        Tag {
+            name: name.into(),
+            update_time: time.into(),
+            digest: None,
+        }
+    }
+
+    #[test]
+    fn sorts_newest_first_with_ties_by_name() {
+        let mut tags = vec![
+            tag("b", "2026-11-01 08:00:00"),
+            tag("junk", "not a time"),
+            tag("a", "2026-11-01 08:00:00"),
+            tag("new", "2026-11-02T00:00:00Z"),
+            tag("zzz", "zzz"),
+        ];
+        sort_newest_first(&mut tags);
+        let names: Vec<_> = tags.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["new", "a", "b", "zzz", "junk"]);
+        assert!(tags.windows(2).all(|w| newest_first(&w[0], &w[1]).is_le()));
+    }
+}
