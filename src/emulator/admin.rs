@@ -18,7 +18,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -42,73 +42,87 @@ pub struct TagRequest {
 }
 
 impl TagRequest {
-    fn validate_key(&self) -> Result<(), Response> {
+    fn validate_key(&self) -> Result<(), AdminError> {
         for (field, value) in [
             ("repo", &self.repo),
             ("image", &self.image),
             ("name", &self.name),
         ] {
             if value.is_empty() {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    format!("{field}: must not be empty"),
-                ));
+                return Err(AdminError::bad_request(format!(
+                    "{field}: must not be empty"
+                )));
             }
         }
         Ok(())
     }
 }
 
+/// An admin API failure: `{"error": message}` with `status`.
+#[derive(Debug)]
+pub struct AdminError {
+    status: StatusCode,
+    message: String,
+}
+
+impl AdminError {
+    fn bad_request(message: impl Into<String>) -> Self {
+        AdminError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+type AdminResult = Result<Json<Value>, AdminError>;
+
 pub(super) fn router() -> Router<Arc<EmulatorState>> {
     Router::new()
         .route("/_emulator/tags", post(push_tag).delete(delete_tag))
         .route(
             "/_emulator/faults",
-            axum::routing::get(get_faults)
-                .put(set_faults)
-                .delete(clear_faults),
+            get(get_faults).put(set_faults).delete(clear_faults),
         )
-        .route(
-            "/_emulator/stats",
-            axum::routing::get(get_stats).delete(reset_stats),
-        )
+        .route("/_emulator/stats", get(get_stats).delete(reset_stats))
 }
 
 /// The answer to any unknown path.
-pub(super) async fn not_found() -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "no such endpoint: the UCloud API is at `/`, the admin API under `/_emulator/`",
-    )
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
-}
-
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!("invalid JSON request body: {e}"),
-        )
-    })
-}
-
-async fn push_tag(State(state): State<Arc<EmulatorState>>, body: Bytes) -> Response {
-    let request: TagRequest = match parse(&body) {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
-    if let Err(response) = request.validate_key() {
-        return response;
+pub(super) async fn not_found() -> AdminError {
+    AdminError {
+        status: StatusCode::NOT_FOUND,
+        message: "no such endpoint: the UCloud API is at `/`, the admin API under `/_emulator/`"
+            .into(),
     }
+}
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, AdminError> {
+    serde_json::from_slice(body)
+        .map_err(|e| AdminError::bad_request(format!("invalid JSON request body: {e}")))
+}
+
+fn to_json(value: impl serde::Serialize) -> AdminResult {
+    serde_json::to_value(value)
+        .map(Json)
+        .map_err(|e| AdminError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: e.to_string(),
+        })
+}
+
+async fn push_tag(State(state): State<Arc<EmulatorState>>, body: Bytes) -> AdminResult {
+    let request: TagRequest = parse(&body)?;
+    request.validate_key()?;
     let unix_seconds = match &request.update_time {
         None => jiff::Timestamp::now().as_second(),
-        Some(time) => match time.require_unix_seconds() {
-            Ok(secs) => secs,
-            Err(e) => return error(StatusCode::BAD_REQUEST, format!("updateTime: {e}")),
-        },
+        Some(time) => time
+            .require_unix_seconds()
+            .map_err(|e| AdminError::bad_request(format!("updateTime: {e}")))?,
     };
     let stored = state.store.upsert_tag(
         &request.repo,
@@ -127,56 +141,51 @@ async fn push_tag(State(state): State<Arc<EmulatorState>>, body: Bytes) -> Respo
     if let Some(digest) = request.digest {
         body["digest"] = Value::String(digest);
     }
-    Json(body).into_response()
+    Ok(Json(body))
 }
 
-async fn delete_tag(State(state): State<Arc<EmulatorState>>, body: Bytes) -> Response {
-    let request: TagRequest = match parse(&body) {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
-    if let Err(response) = request.validate_key() {
-        return response;
-    }
+async fn delete_tag(State(state): State<Arc<EmulatorState>>, body: Bytes) -> AdminResult {
+    let request: TagRequest = parse(&body)?;
+    request.validate_key()?;
     if state
         .store
         .remove_tag(&request.repo, &request.image, &request.name)
     {
-        Json(json!({ "deleted": true })).into_response()
+        Ok(Json(json!({ "deleted": true })))
     } else {
-        let message = format!(
-            "tag {:?} not found in image \"{}/{}\"",
-            request.name, request.repo, request.image
-        );
-        error(StatusCode::NOT_FOUND, message)
+        Err(AdminError {
+            status: StatusCode::NOT_FOUND,
+            message: format!(
+                "tag {:?} not found in image \"{}/{}\"",
+                request.name, request.repo, request.image
+            ),
+        })
     }
 }
 
-async fn get_faults(State(state): State<Arc<EmulatorState>>) -> Response {
-    Json(state.faults.config().unwrap_or_default()).into_response()
+async fn get_faults(State(state): State<Arc<EmulatorState>>) -> AdminResult {
+    to_json(state.faults.config().unwrap_or_default())
 }
 
-async fn set_faults(State(state): State<Arc<EmulatorState>>, body: Bytes) -> Response {
-    let config: FaultConfig = match parse(&body) {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
-    match state.faults.set(config.clone()) {
-        Ok(()) => Json(config).into_response(),
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
-    }
+async fn set_faults(State(state): State<Arc<EmulatorState>>, body: Bytes) -> AdminResult {
+    let config: FaultConfig = parse(&body)?;
+    state
+        .faults
+        .set(config.clone())
+        .map_err(AdminError::bad_request)?;
+    to_json(config)
 }
 
-async fn clear_faults(State(state): State<Arc<EmulatorState>>) -> Response {
+async fn clear_faults(State(state): State<Arc<EmulatorState>>) -> AdminResult {
     state.faults.clear();
-    Json(FaultConfig::default()).into_response()
+    to_json(FaultConfig::default())
 }
 
-async fn get_stats(State(state): State<Arc<EmulatorState>>) -> Response {
-    Json(state.stats.snapshot()).into_response()
+async fn get_stats(State(state): State<Arc<EmulatorState>>) -> AdminResult {
+    to_json(state.stats.snapshot())
 }
 
-async fn reset_stats(State(state): State<Arc<EmulatorState>>) -> Response {
+async fn reset_stats(State(state): State<Arc<EmulatorState>>) -> AdminResult {
     state.stats.reset();
-    Json(state.stats.snapshot()).into_response()
+    to_json(state.stats.snapshot())
 }
