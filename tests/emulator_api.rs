@@ -65,6 +65,9 @@ fn assert_ret(answer: &Answer, ret_code: i64, message: &str) {
     assert_eq!(answer.body["Message"], message, "{}", answer.body);
 }
 
+/// Request parameters, before signing.
+type Params<'a> = &'a [(&'a str, &'a str)];
+
 const WEB: [(&str, &str); 3] = [
     ("Action", "GetImageTag"),
     ("RepoName", "team"),
@@ -234,7 +237,7 @@ async fn gateway_ret_codes_in_order() {
 #[tokio::test]
 async fn product_parameter_errors_name_the_parameter() {
     let emu = start().await;
-    let cases: [(&[(&str, &str)], i64, &str); 9] = [
+    let cases: [(Params, i64, &str); 9] = [
         (
             &[("Action", "GetImageTag"), ("ImageName", "web")],
             220,
