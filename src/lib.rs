@@ -3,5 +3,6 @@
 //! The modules follow the data path: [`ucloud`] talks to the UCloud API, [`tags`] holds
 //! the pure tag logic (ordering, diff, filter, policy).
 
+pub mod api;
 pub mod tags;
 pub mod ucloud;
