@@ -5,6 +5,10 @@
 //! ranges, duration patterns and CEL rules. The field docs become the CRD's descriptions
 //! (`kubectl explain tagwatch.spec`).
 
+// Several `printcolumn(...)` entries repeat `type_ = ...`, which clippy mistakes for
+// duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
