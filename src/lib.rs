@@ -4,5 +4,6 @@
 //! the pure tag logic (ordering, diff, filter, policy).
 
 pub mod api;
+pub mod controller;
 pub mod tags;
 pub mod ucloud;
