@@ -1,5 +1,8 @@
-//! Pure tag logic: the tag model and its ordering. Nothing in here performs I/O.
+//! Pure tag logic: the tag model, its ordering and the history window; the submodules
+//! hold the filter, the policies, change detection, the revision digest and the events a
+//! poll announces. Nothing in here performs I/O or reads a clock.
 
+pub mod filter;
 pub mod update_time;
 
 use std::cmp::Ordering;
