@@ -3,6 +3,8 @@
 //! poll announces. Nothing in here performs I/O or reads a clock.
 
 pub mod filter;
+pub mod policy;
+pub mod semver_range;
 pub mod update_time;
 
 use std::cmp::Ordering;
