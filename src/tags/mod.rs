@@ -2,9 +2,11 @@
 //! hold the filter, the policies, change detection, the revision digest and the events a
 //! poll announces. Nothing in here performs I/O or reads a clock.
 
+pub mod diff;
 pub mod filter;
 pub mod policy;
 pub mod semver_range;
+pub mod snapshot;
 pub mod update_time;
 
 use std::cmp::Ordering;
@@ -47,6 +49,12 @@ pub fn sort_newest_first(tags: &mut [Tag]) {
     tags.sort_by_cached_key(|t| (std::cmp::Reverse(t.parsed_update_time()), t.name.clone()));
 }
 
+/// The first `limit` tags of `tags` (newest first when `tags` is sorted so): what status
+/// keeps as its history.
+pub fn window(tags: &[Tag], limit: usize) -> &[Tag] {
+    &tags[..limit.min(tags.len())]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +80,15 @@ mod tests {
         let names: Vec<_> = tags.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["new", "a", "b", "zzz", "junk"]);
         assert!(tags.windows(2).all(|w| newest_first(&w[0], &w[1]).is_le()));
+    }
+
+    #[test]
+    fn window_is_the_first_tags_up_to_the_limit() {
+        let tags = vec![tag("a", "3"), tag("b", "2"), tag("c", "1")];
+        assert_eq!(window(&tags, 2), &tags[..2]);
+        assert_eq!(window(&tags, 3), &tags[..]);
+        assert_eq!(window(&tags, 1000), &tags[..]);
+        assert!(window(&tags, 0).is_empty());
+        assert!(window(&[], 5).is_empty());
     }
 }
