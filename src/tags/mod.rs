@@ -5,6 +5,7 @@
 pub mod diff;
 pub mod filter;
 pub mod policy;
+pub mod revision;
 pub mod semver_range;
 pub mod snapshot;
 pub mod update_time;
