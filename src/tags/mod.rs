@@ -2,6 +2,7 @@
 //! hold the filter, the policies, change detection, the revision digest and the events a
 //! poll announces. Nothing in here performs I/O or reads a clock.
 
+pub mod announce;
 pub mod diff;
 pub mod filter;
 pub mod policy;
