@@ -3,14 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
-
-fn tag(name: &str, time: &str) -> Tag {
-    Tag {
-        name: name.into(),
-        update_time: time.into(),
-        digest: None,
-    }
-}
+use crate::tags::test_support::tag;
 
 fn outcome<'a>(
     changes: &'a Changes,

@@ -6,19 +6,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::tags::sort_newest_first;
-
-fn tag(name: &str, time: &str) -> Tag {
-    Tag {
-        name: name.into(),
-        update_time: time.into(),
-        digest: None,
-    }
-}
-
-fn with_digest(mut tag: Tag, digest: &str) -> Tag {
-    tag.digest = Some(digest.into());
-    tag
-}
+use crate::tags::test_support::{tag, with_digest};
 
 fn names(tags: &[Tag]) -> Vec<&str> {
     tags.iter().map(|t| t.name.as_str()).collect()

@@ -9,6 +9,8 @@ pub mod policy;
 pub mod revision;
 pub mod semver_range;
 pub mod snapshot;
+#[cfg(test)]
+mod test_support;
 pub mod update_time;
 
 use std::cmp::Ordering;
@@ -60,14 +62,7 @@ pub fn window(tags: &[Tag], limit: usize) -> &[Tag] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tag(name: &str, time: &str) -> Tag {
-        Tag {
-            name: name.into(),
-            update_time: time.into(),
-            digest: None,
-        }
-    }
+    use crate::tags::test_support::tag;
 
     #[test]
     fn sorts_newest_first_with_ties_by_name() {

@@ -3,14 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
-
-fn tag(name: &str, time: &str) -> Tag {
-    Tag {
-        name: name.into(),
-        update_time: time.into(),
-        digest: None,
-    }
-}
+use crate::tags::test_support::tag;
 
 fn tags(names: &[&str]) -> Vec<Tag> {
     names.iter().map(|n| tag(n, "100")).collect()

@@ -40,14 +40,7 @@ impl<'a> Snapshot<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tag(name: &str, time: &str) -> Tag {
-        Tag {
-            name: name.into(),
-            update_time: time.into(),
-            digest: None,
-        }
-    }
+    use crate::tags::test_support::tag;
 
     #[test]
     fn record_keeps_the_window_and_the_full_count() {
