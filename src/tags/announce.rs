@@ -13,11 +13,22 @@
 //! [`should_report_failure`] says so. Every note fits Kubernetes' limit of
 //! [`NOTE_LIMIT_BYTES`]: long lists end with "... and N more", and any longer note is cut
 //! (on a character boundary) and ends with "...".
+//!
+//! Each announcement has a key naming what it announces, for publishers that name events
+//! after it so that publishing the same announcement twice (say, after a restart between
+//! publishing and writing status) creates one event. Keys are built from [`revision`]
+//! digests of the tags concerned: a per-tag event's key is the digest of that tag (for
+//! `TagUpdated`, of the old and then the new tag), a listing's key is the digest of the
+//! listed tags, `InitialSync` and `LatestTagChanged` keys include the digest of the full
+//! tracked set, and `SyncFailed`'s key is its message. So a key comes again only for the
+//! same change of the same tags (or, for `LatestTagChanged`, the same pick over the same
+//! tag set, as when a policy edit is undone).
 
 use std::fmt;
 
 use super::Tag;
 use super::diff::{Changes, TagUpdate};
+use super::revision::revision;
 
 /// The most bytes Kubernetes accepts in an event note.
 pub const NOTE_LIMIT_BYTES: usize = 1024;
@@ -80,6 +91,8 @@ pub struct Announcement {
     pub kind: EventKind,
     /// The human-readable note, at most [`NOTE_LIMIT_BYTES`] bytes.
     pub note: String,
+    /// What the event announces, see the module documentation.
+    pub key: String,
 }
 
 /// What a successful poll found.
@@ -93,13 +106,16 @@ pub struct PollOutcome<'a> {
     pub latest: Option<&'a str>,
     /// How many tags are tracked now.
     pub tag_count: usize,
+    /// The [`revision`] of all tracked tags now.
+    pub revision: &'a str,
 }
 
 /// The events for `outcome`, in the order of the module documentation.
 pub fn announcements(outcome: &PollOutcome<'_>) -> Vec<Announcement> {
     let changes = outcome.changes;
     if changes.initial {
-        return vec![normal(Reason::InitialSync, initial_note(outcome))];
+        let key = format!("initial {}", outcome.revision);
+        return vec![normal(Reason::InitialSync, initial_note(outcome), key)];
     }
     let mut events = Vec::new();
     per_tag_or_listed(
@@ -124,12 +140,10 @@ pub fn announcements(outcome: &PollOutcome<'_>) -> Vec<Announcement> {
         "tags removed",
     );
     if outcome.previous_latest != outcome.latest {
-        let note = format!(
-            "{} -> {}",
-            outcome.previous_latest.unwrap_or("(none)"),
-            outcome.latest.unwrap_or("(none)")
-        );
-        events.push(normal(Reason::LatestTagChanged, note));
+        let (old, new) = (outcome.previous_latest, outcome.latest);
+        let note = format!("{} -> {}", old.unwrap_or("(none)"), new.unwrap_or("(none)"));
+        let key = format!("{old:?} -> {new:?} {}", outcome.revision);
+        events.push(normal(Reason::LatestTagChanged, note, key));
     }
     events
 }
@@ -140,6 +154,7 @@ pub fn sync_failed(message: &str) -> Announcement {
         reason: Reason::SyncFailed,
         kind: EventKind::Warning,
         note: fit(message.to_string()),
+        key: message.to_string(),
     }
 }
 
@@ -150,11 +165,12 @@ pub fn should_report_failure(previous_message: Option<&str>, message: &str) -> b
     previous_message != Some(message)
 }
 
-fn normal(reason: Reason, note: String) -> Announcement {
+fn normal(reason: Reason, note: String, key: String) -> Announcement {
     Announcement {
         reason,
         kind: EventKind::Normal,
         note: fit(note),
+        key,
     }
 }
 
@@ -170,24 +186,38 @@ fn initial_note(outcome: &PollOutcome<'_>) -> String {
     }
 }
 
-/// The name a change is listed by.
-trait Named {
+/// A change as announcements name and identify it.
+trait Change: Sized {
+    /// The name it is listed by.
     fn name(&self) -> &str;
+    /// The key of an announcement of `changes`.
+    fn key(changes: &[Self]) -> String;
 }
 
-impl Named for Tag {
+impl Change for Tag {
     fn name(&self) -> &str {
         &self.name
     }
-}
 
-impl Named for TagUpdate {
-    fn name(&self) -> &str {
-        &self.new.name
+    fn key(changes: &[Self]) -> String {
+        revision(changes)
     }
 }
 
-fn per_tag_or_listed<T: Named>(
+impl Change for TagUpdate {
+    fn name(&self) -> &str {
+        &self.new.name
+    }
+
+    fn key(changes: &[Self]) -> String {
+        let side = |pick: fn(&TagUpdate) -> &Tag| {
+            revision(&changes.iter().map(|c| pick(c).clone()).collect::<Vec<_>>())
+        };
+        format!("{} -> {}", side(|c| &c.old), side(|c| &c.new))
+    }
+}
+
+fn per_tag_or_listed<T: Change>(
     events: &mut Vec<Announcement>,
     reason: Reason,
     items: &[T],
@@ -196,11 +226,14 @@ fn per_tag_or_listed<T: Named>(
 ) {
     if items.len() > AGGREGATE_ABOVE {
         let head = format!("{} {what}:", items.len());
-        let names: Vec<&str> = items.iter().map(Named::name).collect();
+        let names: Vec<&str> = items.iter().map(Change::name).collect();
         let list = listing(&head, &names, NOTE_LIMIT_BYTES);
-        events.push(normal(reason, list));
+        events.push(normal(reason, list, T::key(items)));
     } else {
-        events.extend(items.iter().map(|item| normal(reason, note(item))));
+        events.extend(items.iter().map(|item| {
+            let key = T::key(std::slice::from_ref(item));
+            normal(reason, note(item), key)
+        }));
     }
 }
 

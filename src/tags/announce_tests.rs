@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::tags::revision::revision;
 use crate::tags::test_support::tag;
 
 fn outcome<'a>(
@@ -15,6 +16,7 @@ fn outcome<'a>(
         previous_latest: previous,
         latest,
         tag_count: 42,
+        revision: "sha256:set",
     }
 }
 
@@ -41,7 +43,8 @@ fn initial_sync_is_one_event_without_per_tag_events() {
         [Announcement {
             reason: Reason::InitialSync,
             kind: EventKind::Normal,
-            note: "found 42 tags, latest v1.2.3".into()
+            note: "found 42 tags, latest v1.2.3".into(),
+            key: "initial sha256:set".into(),
         }]
     );
     let mut one = outcome(&changes, None, None);
@@ -220,11 +223,84 @@ fn huge_and_unicode_names_are_cut_on_a_character_boundary() {
 }
 
 #[test]
+fn keys_name_what_is_announced() {
+    let (a, b) = (tag("v1", "1"), tag("v1", "2"));
+    let update = |old: &Tag, new: &Tag| TagUpdate {
+        old: old.clone(),
+        new: new.clone(),
+    };
+    let changes = Changes {
+        added: vec![tag("v2", "3")],
+        updated: vec![update(&a, &b)],
+        removed: vec![tag("v0", "0")],
+        initial: false,
+    };
+    let keys: Vec<String> = announcements(&outcome(&changes, Some("v1"), Some("v2")))
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            revision(&[tag("v2", "3")]),
+            format!(
+                "{} -> {}",
+                revision(std::slice::from_ref(&a)),
+                revision(std::slice::from_ref(&b))
+            ),
+            revision(&[tag("v0", "0")]),
+            "Some(\"v1\") -> Some(\"v2\") sha256:set".to_string(),
+        ]
+    );
+    // An update back is another announcement.
+    let back = Changes {
+        updated: vec![update(&b, &a)],
+        ..Changes::default()
+    };
+    let back_key = &announcements(&outcome(&back, None, None))[0].key;
+    assert_ne!(back_key, &keys[1]);
+    // The latest tag appearing and disappearing are told apart.
+    let none = Changes::default();
+    let appear = announcements(&outcome(&none, None, Some("x")));
+    let disappear = announcements(&outcome(&none, Some("x"), None));
+    assert_ne!(appear[0].key, disappear[0].key);
+}
+
+#[test]
+fn listing_keys_cover_every_listed_tag() {
+    let added = many("a", 6);
+    let updated: Vec<TagUpdate> = many("u", 6)
+        .into_iter()
+        .map(|t| TagUpdate {
+            old: t.clone(),
+            new: Tag {
+                update_time: "2".into(),
+                ..t
+            },
+        })
+        .collect();
+    let changes = Changes {
+        added: added.clone(),
+        updated: updated.clone(),
+        ..Changes::default()
+    };
+    let events = announcements(&outcome(&changes, None, None));
+    assert_eq!(events[0].key, revision(&added));
+    let olds: Vec<Tag> = updated.iter().map(|u| u.old.clone()).collect();
+    let news: Vec<Tag> = updated.iter().map(|u| u.new.clone()).collect();
+    assert_eq!(
+        events[1].key,
+        format!("{} -> {}", revision(&olds), revision(&news))
+    );
+}
+
+#[test]
 fn sync_failed_is_a_warning_with_the_message() {
     let event = sync_failed("UCloud rejected the credentials (RetCode 171)");
     assert_eq!(event.reason, Reason::SyncFailed);
     assert_eq!(event.kind, EventKind::Warning);
     assert_eq!(event.note, "UCloud rejected the credentials (RetCode 171)");
+    assert_eq!(event.key, event.note);
     assert!(sync_failed(&"e".repeat(5000)).note.len() <= NOTE_LIMIT_BYTES);
 }
 
