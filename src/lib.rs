@@ -4,6 +4,8 @@
 //! the pure tag logic (ordering, diff, filter, policy). [`emulator`] is a local UHub API
 //! (the `uhub-emulator` binary) for development, demos, tests and benchmarks.
 
+pub mod api;
+pub mod controller;
 pub mod emulator;
 pub mod tags;
 pub mod ucloud;
