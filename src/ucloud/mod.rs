@@ -5,3 +5,4 @@ pub mod credentials;
 pub mod error;
 pub mod retry;
 pub mod signature;
+pub mod wire;
