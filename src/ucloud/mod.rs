@@ -6,6 +6,18 @@
 //! [`RequestObserver`] that sees every HTTP request (for metrics). It is cheap to clone
 //! and shared by concurrent callers; [`Credentials`] are passed per call.
 //!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use tagwatch::ucloud::{ClientConfig, Credentials, ImageRef, ListTagsRequest, UhubClient};
+//!
+//! let client = UhubClient::new(ClientConfig::default())?;
+//! let credentials = Credentials::from_env()?;
+//! let request = ListTagsRequest::new(ImageRef::new("team", "web"));
+//! let listing = client.list_tags(&credentials, &request).await?;
+//! println!("{} of {} tags", listing.tags.len(), listing.total_count);
+//! # Ok(()) }
+//! ```
+//!
 //! Failures are an [`Error`] whose [`ErrorClass`] says what to do: retry later
 //! ([`Error::is_retryable`]), fix the credentials, or fix the request.
 
@@ -15,6 +27,7 @@ pub mod credentials;
 pub mod error;
 pub mod get_image_tag;
 pub mod observe;
+pub mod paging;
 mod rate_limit;
 pub mod retry;
 pub mod signature;
@@ -29,5 +42,6 @@ pub use credentials::{Credentials, CredentialsError};
 pub use error::{Error, ErrorClass, Failure};
 pub use get_image_tag::{GET_IMAGE_TAG, ImageRef, PageQuery};
 pub use observe::{RequestObserver, RequestOutcome};
+pub use paging::{DEFAULT_MAX_PAGES, DEFAULT_PAGE_SIZE, ListTagsRequest, TagListing};
 pub use retry::RetryPolicy;
 pub use wire::TagPage;
