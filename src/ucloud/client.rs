@@ -161,7 +161,7 @@ impl UhubClient {
             };
             let started = Instant::now();
             *requests += 1;
-            let (result, http_status) = self.attempt::<T>(action, &body, timeout).await;
+            let (result, http_status) = self.attempt::<T>(action, &body, timeout, &secrets).await;
             let result = result.map_err(|e| e.scrubbed(secrets.iter().copied()));
             self.observe(RequestOutcome {
                 action,
@@ -213,6 +213,7 @@ impl UhubClient {
         action: &str,
         body: &str,
         timeout: Duration,
+        secrets: &[&str],
     ) -> (Result<T, Error>, Option<u16>) {
         let exchange = async {
             let response = self
@@ -227,7 +228,7 @@ impl UhubClient {
             read_capped(response, self.inner.config.max_body_bytes).await
         };
         match tokio::time::timeout(timeout, exchange).await {
-            Ok(Ok(raw)) => (wire::decode(action, &raw), Some(raw.status)),
+            Ok(Ok(raw)) => (wire::decode(action, &raw, secrets), Some(raw.status)),
             Ok(Err(err)) => (
                 Err(transport_error(action, &self.inner.endpoint, &err)),
                 None,

@@ -97,8 +97,13 @@ struct Envelope {
 }
 
 /// Decodes `raw` as the response of `action`: checks the HTTP status and `RetCode`,
-/// then decodes the action's fields as `T`.
-pub(crate) fn decode<T: DeserializeOwned>(action: &str, raw: &RawResponse) -> Result<T, Error> {
+/// then decodes the action's fields as `T`. Excerpts of the body in error messages
+/// have every one of `secrets` replaced (a server may echo the request).
+pub(crate) fn decode<T: DeserializeOwned>(
+    action: &str,
+    raw: &RawResponse,
+    secrets: &[&str],
+) -> Result<T, Error> {
     let success = (200..300).contains(&raw.status);
     let failure = |ret_code, message: String| Failure {
         action: action.to_string(),
@@ -115,7 +120,7 @@ pub(crate) fn decode<T: DeserializeOwned>(action: &str, raw: &RawResponse) -> Re
         };
         let message = format!(
             "response body exceeds the {limit}-byte limit, starting {}",
-            excerpt(&raw.body)
+            excerpt(&raw.body, secrets)
         );
         return Err(Error::new(class, failure(None, message)));
     }
@@ -126,7 +131,7 @@ pub(crate) fn decode<T: DeserializeOwned>(action: &str, raw: &RawResponse) -> Re
             Err(_) => (None, String::new()),
         };
         let message = if message.is_empty() {
-            describe_body(&raw.body)
+            describe_body(&raw.body, secrets)
         } else {
             message
         };
@@ -134,7 +139,7 @@ pub(crate) fn decode<T: DeserializeOwned>(action: &str, raw: &RawResponse) -> Re
         return Err(Error::new(class, failure(ret_code, message)));
     }
     let envelope = envelope.map_err(|err| {
-        let message = describe_json_error(&raw.body, &err);
+        let message = describe_json_error(&raw.body, &err, secrets);
         Error::new(ErrorClass::MalformedResponse, failure(None, message))
     })?;
     if envelope.ret_code != 0 {
@@ -151,17 +156,21 @@ pub(crate) fn decode<T: DeserializeOwned>(action: &str, raw: &RawResponse) -> Re
     })
 }
 
-fn describe_body(body: &[u8]) -> String {
+fn describe_body(body: &[u8], secrets: &[&str]) -> String {
     if body.iter().all(u8::is_ascii_whitespace) {
         "empty response body".to_string()
     } else {
-        format!("body ({} bytes) starts {}", body.len(), excerpt(body))
+        format!(
+            "body ({} bytes) starts {}",
+            body.len(),
+            excerpt(body, secrets)
+        )
     }
 }
 
-fn describe_json_error(body: &[u8], err: &serde_json::Error) -> String {
+fn describe_json_error(body: &[u8], err: &serde_json::Error, secrets: &[&str]) -> String {
     let size = body.len();
-    let start = excerpt(body);
+    let start = excerpt(body, secrets);
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     match (err.classify(), first) {
         (_, None) => "empty response body".to_string(),
@@ -176,11 +185,17 @@ fn describe_json_error(body: &[u8], err: &serde_json::Error) -> String {
     }
 }
 
-/// The first [`EXCERPT_CHARS`] characters of `body`, whitespace and control characters
-/// collapsed, quoted; `…` marks a cut.
-pub fn excerpt(body: &[u8]) -> String {
-    let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
-    let text = String::from_utf8_lossy(head);
+/// The first [`EXCERPT_CHARS`] characters of `body` with each of `secrets` replaced by
+/// `<redacted>`, whitespace and control characters collapsed, quoted; `…` marks a cut.
+pub fn excerpt(body: &[u8], secrets: &[&str]) -> String {
+    let longest_secret = secrets.iter().map(|s| s.len()).max().unwrap_or(0);
+    let head = &body[..body.len().min(EXCERPT_CHARS * 4 + longest_secret)];
+    let mut text = String::from_utf8_lossy(head);
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        if text.contains(secret) {
+            text = text.replace(secret, "<redacted>").into();
+        }
+    }
     let mut out = String::with_capacity(EXCERPT_CHARS + 4);
     let mut chars = 0;
     let mut last_space = true;

@@ -15,7 +15,7 @@ fn raw(status: u16, body: &str) -> RawResponse {
 }
 
 fn page(body: &str) -> Result<TagPage, Error> {
-    decode::<TagPage>("GetImageTag", &raw(200, body))
+    decode::<TagPage>("GetImageTag", &raw(200, body), &[])
 }
 
 fn tag(name: &str, time: &str, digest: Option<&str>) -> Tag {
@@ -138,13 +138,11 @@ fn html_error_page_gives_a_short_excerpt() {
 
 #[test]
 fn html_error_status_is_classified_by_status() {
-    let result = decode::<TagPage>(
-        "GetImageTag",
-        &raw(
-            502,
-            "<html><head><title>502 Bad Gateway</title></head></html>",
-        ),
+    let page = raw(
+        502,
+        "<html><head><title>502 Bad Gateway</title></head></html>",
     );
+    let result = decode::<TagPage>("GetImageTag", &page, &[]);
     let (class, failure) = failure_of(result);
     assert_eq!(class, ErrorClass::Unavailable);
     assert_eq!(failure.http_status, Some(502));
@@ -159,7 +157,7 @@ fn html_error_status_is_classified_by_status() {
 #[test]
 fn error_status_with_ucloud_body_keeps_ret_code_and_message() {
     let body = r#"{"RetCode":153,"Message":"call frequency limit exceeded"}"#;
-    let (class, failure) = failure_of(decode::<TagPage>("GetImageTag", &raw(429, body)));
+    let (class, failure) = failure_of(decode::<TagPage>("GetImageTag", &raw(429, body), &[]));
     assert_eq!(class, ErrorClass::Throttled);
     assert_eq!(
         (failure.http_status, failure.ret_code),
@@ -168,10 +166,10 @@ fn error_status_with_ucloud_body_keeps_ret_code_and_message() {
     assert_eq!(failure.message, "call frequency limit exceeded");
 
     let body = r#"{"RetCode":0,"TotalCount":0,"TagSet":[]}"#;
-    let (class, _) = failure_of(decode::<TagPage>("GetImageTag", &raw(404, body)));
+    let (class, _) = failure_of(decode::<TagPage>("GetImageTag", &raw(404, body), &[]));
     assert_eq!(class, ErrorClass::InvalidRequest);
 
-    let (class, failure) = failure_of(decode::<TagPage>("GetImageTag", &raw(503, "")));
+    let (class, failure) = failure_of(decode::<TagPage>("GetImageTag", &raw(503, ""), &[]));
     assert_eq!(class, ErrorClass::Unavailable);
     assert_eq!(failure.message, "empty response body");
 }
@@ -258,7 +256,7 @@ fn oversized_body_is_malformed_or_classified_by_status() {
     );
     body.push(json.as_bytes());
     let raw = body.finish(200, Some(REQUEST_ID.into()));
-    let (class, failure) = failure_of(decode::<TagPage>("GetImageTag", &raw));
+    let (class, failure) = failure_of(decode::<TagPage>("GetImageTag", &raw, &[]));
     assert_eq!(class, ErrorClass::MalformedResponse);
     assert!(
         failure
@@ -271,18 +269,40 @@ fn oversized_body_is_malformed_or_classified_by_status() {
 
     let mut body = CappedBody::new(8, None);
     body.push(b"<html>gateway error</html>");
-    let (class, failure) = failure_of(decode::<TagPage>("GetImageTag", &body.finish(503, None)));
+    let (class, failure) = failure_of(decode::<TagPage>(
+        "GetImageTag",
+        &body.finish(503, None),
+        &[],
+    ));
     assert_eq!(class, ErrorClass::Unavailable);
     assert_eq!(failure.http_status, Some(503));
 }
 
 #[test]
+fn excerpt_redacts_secrets_even_where_it_cuts() {
+    let secret = "s3cr3t-private-key-value";
+    let body = format!("{}{secret}{secret} tail", "z".repeat(EXCERPT_CHARS - 5));
+    let shown = excerpt(body.as_bytes(), &[secret, ""]);
+    assert!(!shown.contains("s3cr"), "{shown}");
+    assert!(shown.contains("<red"), "{shown}");
+    let (_, failure) = failure_of(decode::<TagPage>(
+        "GetImageTag",
+        &raw(200, &format!("<p>{secret}</p>")),
+        &[secret],
+    ));
+    assert_eq!(
+        failure.message,
+        "not JSON but markup (31 bytes), starting \"<p><redacted></p>\""
+    );
+}
+
+#[test]
 fn excerpt_collapses_whitespace_and_marks_cuts() {
-    assert_eq!(excerpt(b"  a \n\t b\r\n"), "\"a b\"");
-    assert_eq!(excerpt(b"ok\xff\xfe"), "\"ok\u{fffd}\u{fffd}\"");
+    assert_eq!(excerpt(b"  a \n\t b\r\n", &[]), "\"a b\"");
+    assert_eq!(excerpt(b"ok\xff\xfe", &[]), "\"ok\u{fffd}\u{fffd}\"");
     let long = "y".repeat(EXCERPT_CHARS + 1);
-    let cut = excerpt(long.as_bytes());
+    let cut = excerpt(long.as_bytes(), &[]);
     assert_eq!(cut, format!("\"{}…\"", "y".repeat(EXCERPT_CHARS)));
     let spaces = format!("a{}", " ".repeat(EXCERPT_CHARS * 5));
-    assert_eq!(excerpt(spaces.as_bytes()), "\"a …\"");
+    assert_eq!(excerpt(spaces.as_bytes(), &[]), "\"a …\"");
 }
