@@ -119,6 +119,15 @@ mod tests {
     }
 
     #[test]
+    fn readme_lists_every_code() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        for exit in Exit::ALL {
+            let row = format!("| {} | {} |", exit.code(), exit.meaning());
+            assert!(readme.contains(&row), "README.md lacks the row {row}");
+        }
+    }
+
+    #[test]
     fn help_lists_every_code() {
         let help = help_text();
         for exit in Exit::ALL {
