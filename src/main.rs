@@ -1,1 +1,5 @@
-fn main() {}
+//! The `tagwatch` binary; everything lives in [`tagwatch::cli`].
+
+fn main() -> std::process::ExitCode {
+    tagwatch::cli::main()
+}

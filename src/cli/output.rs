@@ -1,0 +1,157 @@
+//! Rendering of tag listings for the terminal: aligned table or one JSON object.
+
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::tags::Tag;
+use crate::ucloud::TagListing;
+
+/// Output format of `tagwatch tags`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns TAG, UPDATED, DIGEST.
+    #[default]
+    Table,
+    /// One JSON object: `{"tagCount": N, "tags": [{"name", "updateTime", "digest"?}]}`.
+    Json,
+}
+
+#[derive(Serialize)]
+struct JsonListing<'a> {
+    #[serde(rename = "tagCount")]
+    tag_count: u64,
+    tags: &'a [Tag],
+}
+
+/// Renders `listing` in `format`, ending with a newline.
+pub fn render(listing: &TagListing, format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Table => render_table(&listing.tags),
+        OutputFormat::Json => render_json(listing),
+    }
+}
+
+/// `{"tagCount": <TotalCount>, "tags": [...]}` on one line; `digest` omitted when absent.
+pub fn render_json(listing: &TagListing) -> String {
+    let json = JsonListing {
+        tag_count: listing.total_count,
+        tags: &listing.tags,
+    };
+    let mut text = serde_json::to_string(&json).expect("tags always serialize");
+    text.push('\n');
+    text
+}
+
+/// Columns TAG, UPDATED, DIGEST separated by two spaces, `-` for an absent value.
+/// Control characters in server data are escaped so they cannot drive the terminal.
+pub fn render_table(tags: &[Tag]) -> String {
+    let rows: Vec<[String; 3]> = std::iter::once(["TAG", "UPDATED", "DIGEST"].map(String::from))
+        .chain(tags.iter().map(|t| {
+            [
+                cell(&t.name),
+                cell(&t.update_time),
+                cell(t.digest.as_deref().unwrap_or_default()),
+            ]
+        }))
+        .collect();
+    let width = |col: usize| {
+        rows.iter()
+            .map(|r| r[col].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1) = (width(0), width(1));
+    let mut out = String::new();
+    for [name, updated, digest] in &rows {
+        let line = format!("{name:<w0$}  {updated:<w1$}  {digest}");
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn cell(value: &str) -> String {
+    if value.is_empty() {
+        return "-".to_string();
+    }
+    value
+        .chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(name: &str, time: &str, digest: Option<&str>) -> Tag {
+        Tag {
+            name: name.into(),
+            update_time: time.into(),
+            digest: digest.map(Into::into),
+        }
+    }
+
+    fn listing(tags: Vec<Tag>, total_count: u64) -> TagListing {
+        TagListing {
+            tags,
+            total_count,
+            pages: 1,
+            requests: 1,
+            consistent: true,
+        }
+    }
+
+    #[test]
+    fn json_is_one_object_with_tag_count_and_optional_digest() {
+        let text = render_json(&listing(
+            vec![
+                tag("v2", "1795773600", Some("sha256:ab")),
+                tag("v1", "2026-11-01 08:00:00", None),
+            ],
+            7,
+        ));
+        assert_eq!(
+            text,
+            "{\"tagCount\":7,\"tags\":[\
+             {\"name\":\"v2\",\"updateTime\":\"1795773600\",\"digest\":\"sha256:ab\"},\
+             {\"name\":\"v1\",\"updateTime\":\"2026-11-01 08:00:00\"}]}\n"
+        );
+        assert_eq!(
+            render_json(&listing(vec![], 0)),
+            "{\"tagCount\":0,\"tags\":[]}\n"
+        );
+    }
+
+    #[test]
+    fn table_columns_are_aligned() {
+        let text = render_table(&[
+            tag("v10.0.0-rc.1", "2026-11-27 10:00:00", Some("sha256:ab")),
+            tag("latest", "1795773600", None),
+            tag("x", "", Some("sha256:cd")),
+        ]);
+        assert_eq!(
+            text,
+            "TAG           UPDATED              DIGEST\n\
+             v10.0.0-rc.1  2026-11-27 10:00:00  sha256:ab\n\
+             latest        1795773600           -\n\
+             x             -                    sha256:cd\n"
+        );
+        assert_eq!(render_table(&[]), "TAG  UPDATED  DIGEST\n");
+    }
+
+    #[test]
+    fn table_escapes_control_characters() {
+        let text = render_table(&[tag("evil\u{1b}[2J", "t\n2", None)]);
+        assert!(!text.contains('\u{1b}'));
+        assert!(text.contains("evil\\u{1b}[2J  t\\n2"), "{text}");
+        assert_eq!(text.lines().count(), 2);
+    }
+}
