@@ -15,36 +15,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 use sha2::{Digest, Sha256};
 
+use crate::tags::announce::{Announcement, EventKind};
+
 /// The `reportingController` of every event.
 pub const REPORTING_CONTROLLER: &str = "tagwatch.dev/controller";
 /// The `action` of every event: what the controller was doing.
 const ACTION: &str = "Poll";
-/// Kubernetes rejects event notes longer than this many bytes.
-pub const MAX_NOTE_BYTES: usize = 1024;
-
-/// Normal or Warning, as Kubernetes events are typed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    /// Something happened as expected.
-    Normal,
-    /// Something needs attention.
-    Warning,
-}
-
-/// One event to publish.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventDraft {
-    /// CamelCase reason, e.g. `NewTag`.
-    pub reason: String,
-    /// Human-readable note (truncated to [`MAX_NOTE_BYTES`]).
-    pub note: String,
-    /// Normal or Warning.
-    pub severity: Severity,
-    /// What makes this event unique for its TagWatch and reason; the same key is only
-    /// ever published once.
-    pub dedup_key: String,
-}
-
 /// Creates events with deterministic names.
 #[derive(Clone)]
 pub struct EventPublisher {
@@ -64,7 +40,7 @@ impl EventPublisher {
     pub async fn publish(
         &self,
         regarding: &ObjectReference,
-        draft: &EventDraft,
+        draft: &Announcement,
     ) -> Result<(), kube::Error> {
         let event = self.build(regarding, draft);
         let namespace = regarding.namespace.as_deref().unwrap_or("default");
@@ -76,7 +52,7 @@ impl EventPublisher {
         }
     }
 
-    fn build(&self, regarding: &ObjectReference, draft: &EventDraft) -> Event {
+    fn build(&self, regarding: &ObjectReference, draft: &Announcement) -> Event {
         Event {
             metadata: ObjectMeta {
                 name: Some(event_name(regarding, draft)),
@@ -84,12 +60,12 @@ impl EventPublisher {
                 ..Default::default()
             },
             action: Some(ACTION.to_string()),
-            reason: Some(draft.reason.clone()),
-            note: Some(truncate_note(&draft.note)),
+            reason: Some(draft.reason.as_str().to_string()),
+            note: Some(draft.note.clone()),
             type_: Some(
-                match draft.severity {
-                    Severity::Normal => "Normal",
-                    Severity::Warning => "Warning",
+                match draft.kind {
+                    EventKind::Normal => "Normal",
+                    EventKind::Warning => "Warning",
                 }
                 .to_string(),
             ),
@@ -103,13 +79,13 @@ impl EventPublisher {
 }
 
 /// `<object name>.<hash of uid, reason and dedup key>`: stable for one announcement.
-pub fn event_name(regarding: &ObjectReference, draft: &EventDraft) -> String {
+pub fn event_name(regarding: &ObjectReference, draft: &Announcement) -> String {
     let mut hasher = Sha256::new();
     for part in [
         regarding.uid.as_deref().unwrap_or_default(),
         regarding.name.as_deref().unwrap_or_default(),
-        &draft.reason,
-        &draft.dedup_key,
+        draft.reason.as_str(),
+        &draft.key,
     ] {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
@@ -123,21 +99,10 @@ pub fn event_name(regarding: &ObjectReference, draft: &EventDraft) -> String {
     format!("{prefix}.{digest}")
 }
 
-/// Cuts `note` to at most [`MAX_NOTE_BYTES`] bytes on a character boundary.
-pub fn truncate_note(note: &str) -> String {
-    if note.len() <= MAX_NOTE_BYTES {
-        return note.to_string();
-    }
-    let mut end = MAX_NOTE_BYTES - 3;
-    while !note.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &note[..end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tags::announce::Reason;
 
     fn reference(uid: &str) -> ObjectReference {
         ObjectReference {
@@ -148,36 +113,40 @@ mod tests {
         }
     }
 
-    fn draft(reason: &str, key: &str) -> EventDraft {
-        EventDraft {
-            reason: reason.into(),
+    fn draft(reason: Reason, key: &str) -> Announcement {
+        Announcement {
+            reason,
+            kind: EventKind::Normal,
             note: "n".into(),
-            severity: Severity::Normal,
-            dedup_key: key.into(),
+            key: key.into(),
         }
     }
 
     #[test]
     fn names_are_stable_and_distinguish_identity() {
-        let a = event_name(&reference("u1"), &draft("NewTag", "v1"));
-        assert_eq!(a, event_name(&reference("u1"), &draft("NewTag", "v1")));
-        assert!(a.starts_with("web."));
-        assert_ne!(a, event_name(&reference("u2"), &draft("NewTag", "v1")));
-        assert_ne!(a, event_name(&reference("u1"), &draft("TagRemoved", "v1")));
-        assert_ne!(a, event_name(&reference("u1"), &draft("NewTag", "v2")));
-        // Length-prefixing keeps ("ab", "c") and ("a", "bc") apart.
-        assert_ne!(
-            event_name(&reference("u1"), &draft("NewTagx", "y")),
-            event_name(&reference("u1"), &draft("NewTag", "xy"))
+        let a = event_name(&reference("u1"), &draft(Reason::NewTag, "v1"));
+        assert_eq!(
+            a,
+            event_name(&reference("u1"), &draft(Reason::NewTag, "v1"))
         );
-    }
-
-    #[test]
-    fn notes_are_cut_on_char_boundaries() {
-        assert_eq!(truncate_note("short"), "short");
-        let long = "é".repeat(1000);
-        let cut = truncate_note(&long);
-        assert!(cut.len() <= MAX_NOTE_BYTES && cut.ends_with("..."));
+        assert!(a.starts_with("web."));
+        assert_ne!(
+            a,
+            event_name(&reference("u2"), &draft(Reason::NewTag, "v1"))
+        );
+        assert_ne!(
+            a,
+            event_name(&reference("u1"), &draft(Reason::TagRemoved, "v1"))
+        );
+        assert_ne!(
+            a,
+            event_name(&reference("u1"), &draft(Reason::NewTag, "v2"))
+        );
+        // Length-prefixing keeps ("u1", "xy") and ("u1x", "y") apart.
+        assert_ne!(
+            event_name(&reference("u1x"), &draft(Reason::NewTag, "y")),
+            event_name(&reference("u1"), &draft(Reason::NewTag, "xy"))
+        );
     }
 
     #[tokio::test]
@@ -187,8 +156,8 @@ mod tests {
             http::Response<kube::client::Body>,
         >();
         let publisher = EventPublisher::new(kube::Client::new(service, "default"), "pod-1");
-        let mut d = draft("SyncFailed", "k");
-        d.severity = Severity::Warning;
+        let mut d = draft(Reason::SyncFailed, "k");
+        d.kind = EventKind::Warning;
         let expected_name = event_name(&reference("u1"), &d);
         let server = tokio::spawn(async move {
             for code in [201u16, 409] {

@@ -2,8 +2,13 @@
 //! requeue). The decisions it acts on come from [`crate::tags`] and [`schedule`].
 
 pub mod conditions;
+pub mod context;
+pub mod credentials;
 pub mod events;
+pub mod reconcile;
+pub mod run;
 pub mod schedule;
+pub mod status;
 
 use crate::api::{RECONCILE_REQUESTED_AT, v1alpha1::TagWatch};
 
