@@ -6,7 +6,7 @@ PYTHON ?= python3
 # The official UCloud Python SDK, the independent client the emulator is checked against.
 UCLOUD_SDK_VERSION := 0.11.150
 
-.PHONY: all build test lint fmt-check clippy unit python-sdk bench-emulator
+.PHONY: all build test lint fmt-check clippy unit python-sdk crds bench-emulator
 
 all: build
 
@@ -16,6 +16,10 @@ build:
 ## test: everything CI runs (formatting, lints, the whole test suite).
 test: fmt-check clippy test-deps
 	$(CARGO) test --all-targets
+
+## crds: regenerate the committed CRD from the Rust types.
+crds:
+	$(CARGO) run -q --bin tagwatch -- crd > crds/tagwatch.dev_tagwatches.yaml
 
 fmt-check:
 	$(CARGO) fmt --all -- --check

@@ -3,6 +3,7 @@
 
 pub mod exit;
 pub mod output;
+pub mod run;
 pub mod tags;
 
 use std::fmt::Display;
@@ -44,12 +45,17 @@ pub struct Cli {
 pub enum Command {
     /// List the tags of a UHub image, newest first.
     Tags(tags::TagsArgs),
+    /// Run the operator: poll the TagWatches of the cluster.
+    Run(run::RunArgs),
+    /// Print the TagWatch CustomResourceDefinition as YAML.
+    Crd,
 }
 
 impl Command {
     fn default_log_level(&self) -> &'static str {
         match self {
-            Command::Tags(_) => "warn",
+            Command::Tags(_) | Command::Crd => "warn",
+            Command::Run(_) => "info",
         }
     }
 }
@@ -84,6 +90,11 @@ pub fn main() -> ExitCode {
     let exit = runtime.block_on(async {
         match cli.command {
             Command::Tags(args) => tags::run(args).await,
+            Command::Run(args) => run::run(args).await,
+            Command::Crd => {
+                print!("{}", crate::api::crd_yaml());
+                Exit::Success
+            }
         }
     });
     exit.into()

@@ -5,6 +5,7 @@ pub mod conditions;
 pub mod context;
 pub mod credentials;
 pub mod events;
+pub mod health;
 pub mod reconcile;
 pub mod run;
 pub mod schedule;
