@@ -101,7 +101,7 @@ pub struct TagWatchSpec {
     /// How many tags `status.tags` keeps, newest first (1 to 1000).
     #[serde(default = "default_history_limit")]
     #[schemars(range(min = 1, max = 1000))]
-    pub history_limit: u32,
+    pub history_limit: i32,
 
     /// Stop polling while true; the status is kept as it is.
     #[serde(default)]
@@ -215,11 +215,11 @@ pub struct TagWatchStatus {
 
     /// How many tags are tracked (after the filter).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tag_count: Option<u64>,
+    pub tag_count: Option<i64>,
 
     /// How many tags UHub reports for the image (`TotalCount`), before the filter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_tag_count: Option<u64>,
+    pub upstream_tag_count: Option<i64>,
 
     /// The latest tag according to `spec.policy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -260,6 +260,6 @@ fn default_interval() -> String {
     "5m".to_string()
 }
 
-fn default_history_limit() -> u32 {
+fn default_history_limit() -> i32 {
     100
 }

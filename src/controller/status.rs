@@ -133,8 +133,8 @@ pub fn after_success(
         .iter()
         .map(TagStatus::from)
         .collect();
-    status.tag_count = Some(tracked.len() as u64);
-    status.upstream_tag_count = Some(upstream_total);
+    status.tag_count = Some(tracked.len() as i64);
+    status.upstream_tag_count = Some(i64::try_from(upstream_total).unwrap_or(i64::MAX));
     status.latest_update_time = tracked.first().map(|t| t.update_time.clone());
     status.latest_tag = latest;
     status.revision = Some(revision);
