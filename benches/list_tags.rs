@@ -9,19 +9,14 @@ mod support;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use support::{PRIVATE_KEY, PUBLIC_KEY, Server, generated_tags, serve_tags};
-use tagwatch::ucloud::{ClientConfig, Credentials, ImageRef, ListTagsRequest, UhubClient};
+use support::{Server, generated_tags, serve_tags};
+use tagwatch::ucloud::{ImageRef, ListTagsRequest};
 
 const TAGS: u64 = 10_000;
 
 fn listing(c: &mut Criterion) {
     let server = Server::start(serve_tags(generated_tags(TAGS), 1_000));
-    let client = UhubClient::new(ClientConfig::with_endpoint(&server.url)).unwrap();
-    let credentials = Credentials::new(PUBLIC_KEY, PRIVATE_KEY).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (client, credentials, runtime) = support::client::blocking_client(&server.url);
     let mut group = c.benchmark_group("list_tags");
     group
         .sample_size(20)

@@ -17,10 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use support::{PRIVATE_KEY, PUBLIC_KEY, Server, generated_tags, tag_page};
-use tagwatch::ucloud::{
-    ClientConfig, Credentials, ImageRef, ListTagsRequest, TagListing, UhubClient,
-};
+use support::{Server, generated_tags, tag_page};
+use tagwatch::ucloud::{ImageRef, ListTagsRequest, TagListing};
 
 /// Set in the child: serve this many generated tags; `ImageName` picks how many.
 const SERVE_ENV: &str = "TAGWATCH_BENCH_SERVE_TAGS";
@@ -199,12 +197,7 @@ fn main() {
         (&[1_000], 1)
     };
     let server = ServerProcess::spawn(*sizes.last().unwrap());
-    let client = UhubClient::new(ClientConfig::with_endpoint(&server.url)).unwrap();
-    let credentials = Credentials::new(PUBLIC_KEY, PRIVATE_KEY).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (client, credentials, runtime) = support::client::blocking_client(&server.url);
     let rss_before = proc_status_kib("VmRSS:");
     println!(
         "| tags | requests | CPU time (median of {runs}) | wall time | heap peak | heap held by result | per tag |"

@@ -86,3 +86,14 @@ pub fn refused_url() -> String {
     drop(closed);
     url
 }
+
+/// A default client for `url`, credentials the server accepts, and a current-thread
+/// runtime to drive them from synchronous code (benchmarks).
+pub fn blocking_client(url: &str) -> (UhubClient, Credentials, tokio::runtime::Runtime) {
+    let client = UhubClient::new(ClientConfig::with_endpoint(url)).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    (client, credentials(), runtime)
+}
