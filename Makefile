@@ -6,7 +6,7 @@ PYTHON ?= python3
 # The official UCloud Python SDK, the independent client the emulator is checked against.
 UCLOUD_SDK_VERSION := 0.11.150
 
-.PHONY: all build test lint fmt-check clippy unit python-sdk
+.PHONY: all build test lint fmt-check clippy unit python-sdk crds bench-emulator
 
 all: build
 
@@ -17,6 +17,10 @@ build:
 test: fmt-check clippy test-deps
 	$(CARGO) test --all-targets
 
+## crds: regenerate the committed CRD from the Rust types.
+crds:
+	$(CARGO) run -q --bin tagwatch -- crd > crds/tagwatch.dev_tagwatches.yaml
+
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
@@ -25,11 +29,69 @@ clippy:
 
 ## test-deps: tools the test suite drives as users do.
 .PHONY: test-deps
-test-deps: python-sdk
+test-deps: python-sdk controlplane-bin helm
 
 python-sdk: $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION)
 
 $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION):
 	$(PYTHON) -m venv $(TOOLS)/venv
 	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check ucloud-sdk-python3==$(UCLOUD_SDK_VERSION)
+	touch $@
+
+## bench-emulator: uhub-emulator's requests/s for a 100-tag page on one core (needs wrk).
+bench-emulator:
+	bench/emulator/run.sh 10s 32
+
+# ---------------------------------------------------------------------------
+# Local control plane: etcd, kube-apiserver and kubectl built from Go modules
+# (tests/controlplane), run by bin/controlplane. See docs/development.md.
+# ---------------------------------------------------------------------------
+GO ?= go
+CONTROLPLANE_SRC := tests/controlplane
+CONTROLPLANE_DIR := target/controlplane
+CONTROLPLANE_BIN := $(CONTROLPLANE_DIR)/bin
+CONTROLPLANE_RUN := $(CONTROLPLANE_DIR)/run
+CONTROLPLANE_KUBECONFIG := $(CONTROLPLANE_DIR)/kubeconfig
+KUBECTL := $(CONTROLPLANE_BIN)/kubectl
+# The Kubernetes version is the one go.mod pins; the binaries report it.
+KUBERNETES_VERSION := $(shell awk '$$1 == "k8s.io/kubernetes" { print $$2 }' $(CONTROLPLANE_SRC)/go.mod)
+KUBERNETES_MINOR := $(word 2,$(subst ., ,$(KUBERNETES_VERSION)))
+KUBE_VERSION_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBERNETES_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(KUBERNETES_MINOR)
+CONTROLPLANE_BINARIES := $(addprefix $(CONTROLPLANE_BIN)/,kube-apiserver etcd kubectl controlplane)
+CONTROLPLANE_SOURCES := $(CONTROLPLANE_SRC)/go.mod $(CONTROLPLANE_SRC)/go.sum \
+	$(shell find $(CONTROLPLANE_SRC) -name '*.go')
+HELM_VERSION := v3.19.5
+# What helm's release build stamps in (its Makefile): its own version, and the
+# Kubernetes version `helm template`/`lint` assume (from the client-go v0.34
+# helm 3.19 requires). A plain go install would report "v3.19" and assume v1.20.
+HELM_LDFLAGS := -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	$(foreach pkg,pkg/chartutil pkg/lint/rules,-X helm.sh/helm/v3/$(pkg).k8sVersionMajor=1 \
+	-X helm.sh/helm/v3/$(pkg).k8sVersionMinor=34)
+
+.PHONY: controlplane-bin controlplane controlplane-down helm
+
+## controlplane-bin: build etcd, kube-apiserver, kubectl and the launcher (skipped when current).
+controlplane-bin: $(CONTROLPLANE_BINARIES)
+
+# One go build for all four: they share most packages.
+$(CONTROLPLANE_BINARIES) &: $(CONTROLPLANE_SOURCES)
+	cd $(CONTROLPLANE_SRC) && CGO_ENABLED=0 $(GO) build -ldflags "$(KUBE_VERSION_LDFLAGS)" \
+		-o $(CURDIR)/$(CONTROLPLANE_BIN)/ ./cmd/...
+	touch $(CONTROLPLANE_BINARIES)
+
+## controlplane: start the control plane in the background (no-op when it is running).
+controlplane: controlplane-bin
+	@$(CONTROLPLANE_SRC)/service.sh up $(CONTROLPLANE_BIN) $(CONTROLPLANE_RUN) $(CONTROLPLANE_KUBECONFIG)
+	@echo "export KUBECONFIG=$(CURDIR)/$(CONTROLPLANE_KUBECONFIG)"
+
+## controlplane-down: stop the control plane and remove its state.
+controlplane-down:
+	@$(CONTROLPLANE_SRC)/service.sh down $(CONTROLPLANE_RUN) $(CONTROLPLANE_KUBECONFIG)
+
+## helm: the helm CLI, built with go install.
+helm: $(TOOLS)/bin/.helm-$(HELM_VERSION)
+
+$(TOOLS)/bin/.helm-$(HELM_VERSION):
+	GOBIN=$(CURDIR)/$(TOOLS)/bin $(GO) install -ldflags "$(HELM_LDFLAGS)" helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 	touch $@

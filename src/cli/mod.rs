@@ -3,6 +3,7 @@
 
 pub mod exit;
 pub mod output;
+pub mod run;
 pub mod tags;
 
 use std::fmt::Display;
@@ -44,12 +45,17 @@ pub struct Cli {
 pub enum Command {
     /// List the tags of a UHub image, newest first.
     Tags(tags::TagsArgs),
+    /// Run the operator: poll the TagWatches of the cluster.
+    Run(run::RunArgs),
+    /// Print the TagWatch CustomResourceDefinition as YAML.
+    Crd,
 }
 
 impl Command {
     fn default_log_level(&self) -> &'static str {
         match self {
-            Command::Tags(_) => "warn",
+            Command::Tags(_) | Command::Crd => "warn",
+            Command::Run(_) => "info",
         }
     }
 }
@@ -84,6 +90,11 @@ pub fn main() -> ExitCode {
     let exit = runtime.block_on(async {
         match cli.command {
             Command::Tags(args) => tags::run(args).await,
+            Command::Run(args) => run::run(args).await,
+            Command::Crd => {
+                print!("{}", crate::api::crd_yaml());
+                Exit::Success
+            }
         }
     });
     exit.into()
@@ -95,7 +106,8 @@ pub fn init_logging(filter: &str, format: LogFormat) -> Result<(), String> {
         EnvFilter::try_new(filter).map_err(|e| format!("invalid --log-level {filter:?}: {e}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let installed = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

@@ -69,7 +69,7 @@ pub struct TagsArgs {
     pub max_pages: u32,
 }
 
-fn endpoint_arg(value: &str) -> Result<String, String> {
+pub(crate) fn endpoint_arg(value: &str) -> Result<String, String> {
     parse_endpoint(value)
         .map(|_| value.trim().to_string())
         .map_err(|e| e.to_string())
@@ -152,6 +152,7 @@ mod tests {
         let argv = ["tagwatch", "tags"].iter().chain(args);
         Cli::try_parse_from(argv).map(|cli| match cli.command {
             Command::Tags(args) => args,
+            other => panic!("parsed as {other:?}"),
         })
     }
 

@@ -1,5 +1,16 @@
-//! Pure tag logic: the tag model and its ordering. Nothing in here performs I/O.
+//! Pure tag logic: the tag model, its ordering and the history window; the submodules
+//! hold the filter, the policies, change detection, the revision digest and the events a
+//! poll announces. Nothing in here performs I/O or reads a clock.
 
+pub mod announce;
+pub mod diff;
+pub mod filter;
+pub mod policy;
+pub mod revision;
+pub mod semver_range;
+pub mod snapshot;
+#[cfg(test)]
+mod test_support;
 pub mod update_time;
 
 use std::cmp::Ordering;
@@ -42,17 +53,16 @@ pub fn sort_newest_first(tags: &mut [Tag]) {
     tags.sort_by_cached_key(|t| (std::cmp::Reverse(t.parsed_update_time()), t.name.clone()));
 }
 
+/// The first `limit` tags of `tags` (newest first when `tags` is sorted so): what status
+/// keeps as its history.
+pub fn window(tags: &[Tag], limit: usize) -> &[Tag] {
+    &tags[..limit.min(tags.len())]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tag(name: &str, time: &str) -> Tag {
-        Tag {
-            name: name.into(),
-            update_time: time.into(),
-            digest: None,
-        }
-    }
+    use crate::tags::test_support::tag;
 
     #[test]
     fn sorts_newest_first_with_ties_by_name() {
@@ -67,5 +77,15 @@ mod tests {
         let names: Vec<_> = tags.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["new", "a", "b", "zzz", "junk"]);
         assert!(tags.windows(2).all(|w| newest_first(&w[0], &w[1]).is_le()));
+    }
+
+    #[test]
+    fn window_is_the_first_tags_up_to_the_limit() {
+        let tags = vec![tag("a", "3"), tag("b", "2"), tag("c", "1")];
+        assert_eq!(window(&tags, 2), &tags[..2]);
+        assert_eq!(window(&tags, 3), &tags[..]);
+        assert_eq!(window(&tags, 1000), &tags[..]);
+        assert!(window(&tags, 0).is_empty());
+        assert!(window(&[], 5).is_empty());
     }
 }

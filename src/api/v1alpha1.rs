@@ -1,0 +1,265 @@
+//! `tagwatch.dev/v1alpha1`: the `TagWatch` kind, its spec (what to watch, how often, with
+//! which credentials, which tags count and which is the latest) and its status.
+//!
+//! Everything a schema can check is checked at admission: required fields, lengths,
+//! ranges, duration patterns and CEL rules. The field docs become the CRD's descriptions
+//! (`kubectl explain tagwatch.spec`).
+
+// Several `printcolumn(...)` entries repeat `type_ = ...`, which clippy mistakes for
+// duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Go-style duration text as accepted by `interval` and `timeout`, e.g. `30s`, `5m`, `1h30m`.
+pub const DURATION_PATTERN: &str = "^([0-9]+(ms|s|m|h))+$";
+
+/// Watches the tags of one UCloud UHub image and records them in status.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "tagwatch.dev",
+    version = "v1alpha1",
+    kind = "TagWatch",
+    plural = "tagwatches",
+    shortname = "tw",
+    category = "tagwatch",
+    namespaced,
+    status = "TagWatchStatus",
+    doc = "TagWatch watches the tags of one UCloud UHub image and records them in status.",
+    printcolumn(name = "Repo", type_ = "string", json_path = ".spec.repoName"),
+    printcolumn(name = "Image", type_ = "string", json_path = ".spec.imageName"),
+    printcolumn(name = "Latest", type_ = "string", json_path = ".status.latestTag"),
+    printcolumn(name = "Tags", type_ = "integer", json_path = ".status.tagCount"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSyncTime"),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[x_kube(validation = Rule::new(
+    "!has(self.timeout) || duration(self.timeout) <= duration(self.interval)"
+).message("timeout must not be longer than interval"))]
+#[serde(rename_all = "camelCase")]
+pub struct TagWatchSpec {
+    /// The UHub repository (namespace) name, e.g. `team`.
+    #[schemars(length(min = 1, max = 128))]
+    pub repo_name: String,
+
+    /// The image name inside the repository, e.g. `web`.
+    #[schemars(length(min = 1, max = 256))]
+    pub image_name: String,
+
+    /// The UCloud project ID. Empty means the account's default project; sub-accounts
+    /// must set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
+    pub project_id: Option<String>,
+
+    /// Watch only this one tag (GetImageTag's `TagName`), e.g. `latest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 128))]
+    pub tag_name: Option<String>,
+
+    /// How often to poll UHub, as a duration such as `30s`, `5m` or `1h30m`; at least `10s`.
+    #[serde(default = "default_interval")]
+    #[schemars(regex(pattern = DURATION_PATTERN), length(max = 32))]
+    #[x_kube(validation = Rule::new("duration(self) >= duration('10s')")
+        .message("interval must be at least 10s"))]
+    pub interval: String,
+
+    /// How long one poll may take before it is abandoned; defaults to the smaller of
+    /// `interval` and `60s`. At least `1s` and not longer than `interval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = DURATION_PATTERN), length(max = 32))]
+    #[x_kube(validation = Rule::new("duration(self) >= duration('1s')")
+        .message("timeout must be at least 1s"))]
+    pub timeout: Option<String>,
+
+    /// The Secret, in the TagWatch's own namespace, holding the UCloud API keys:
+    /// `publicKey`, `privateKey` and optionally `securityToken` (STS). When unset, the
+    /// operator's default credentials are used if the operator was started with them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<SecretReference>,
+
+    /// Which tags are tracked. Tags that do not match are not counted, recorded or announced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<TagFilterSpec>,
+
+    /// How `status.latestTag` is chosen among the tracked tags. Default: `newest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicySpec>,
+
+    /// How many tags `status.tags` keeps, newest first (1 to 1000).
+    #[serde(default = "default_history_limit")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub history_limit: i32,
+
+    /// Stop polling while true; the status is kept as it is.
+    #[serde(default)]
+    pub suspend: bool,
+}
+
+/// A reference to a Secret in the TagWatch's namespace.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[x_kube(validation = Rule::new("!has(self.__namespace__)").message(
+    "secretRef.namespace is not supported: the Secret must be in the TagWatch's namespace"
+))]
+pub struct SecretReference {
+    /// The Secret's name.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+
+    /// Not supported: a TagWatch may only use Secrets of its own namespace. The field
+    /// exists so that admission can reject it with a clear message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+/// Tag name filter: `include` and `exclude` are regular expressions (RE2-like syntax,
+/// unanchored: use `^` and `$` to match whole names).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct TagFilterSpec {
+    /// Only tags whose name matches this expression are tracked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1024))]
+    pub include: Option<String>,
+
+    /// Tags whose name matches any of these expressions are not tracked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32), inner(length(min = 1, max = 1024)))]
+    pub exclude: Vec<String>,
+}
+
+/// Picks `status.latestTag`. Set exactly one of the fields.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[x_kube(validation = Rule::new(
+    "(has(self.newest) ? 1 : 0) + (has(self.semver) ? 1 : 0) + (has(self.alphabetical) ? 1 : 0) + (has(self.numerical) ? 1 : 0) == 1"
+).message("policy must set exactly one of newest, semver, alphabetical or numerical"))]
+pub struct PolicySpec {
+    /// The tag with the newest UpdateTime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<NewestPolicy>,
+
+    /// The highest semantic version (a leading `v` is allowed), optionally within a range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub semver: Option<SemverPolicy>,
+
+    /// By tag name in lexical order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alphabetical: Option<OrderPolicy>,
+
+    /// By tag name read as a number; tags that are not numbers are skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numerical: Option<OrderPolicy>,
+}
+
+/// The `newest` policy has no settings.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct NewestPolicy {}
+
+/// Settings of the `semver` policy.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct SemverPolicy {
+    /// A version range such as `>=1.2 <2`, `^1.4` or `1.x`. Pre-releases are only
+    /// considered when the range names one. Empty: any release version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256))]
+    pub range: Option<String>,
+}
+
+/// Settings of the `alphabetical` and `numerical` policies.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct OrderPolicy {
+    /// `asc` picks the last tag in ascending order (the greatest), `desc` the first
+    /// (the smallest), as Flux's ImagePolicy does.
+    #[serde(default)]
+    pub order: SortOrder,
+}
+
+/// Sort order of the `alphabetical` and `numerical` policies.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Ascending: the greatest tag is the latest.
+    #[default]
+    Asc,
+    /// Descending: the smallest tag is the latest.
+    Desc,
+}
+
+/// The observed state of a TagWatch.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TagWatchStatus {
+    /// The `metadata.generation` the status reflects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// `Ready` (the last poll succeeded) and `Stalled` (only a spec change can help).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+
+    /// The newest tracked tags, newest first, at most `spec.historyLimit`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<TagStatus>,
+
+    /// How many tags are tracked (after the filter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_count: Option<i64>,
+
+    /// How many tags UHub reports for the image (`TotalCount`), before the filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_tag_count: Option<i64>,
+
+    /// The latest tag according to `spec.policy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_tag: Option<String>,
+
+    /// The newest `UpdateTime` among the tracked tags, exactly as UHub sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_update_time: Option<String>,
+
+    /// A digest of the full tracked tag set: changes whenever any tracked tag is added,
+    /// removed or updated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+
+    /// When the last successful poll finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_time: Option<Time>,
+
+    /// The last value of the `tagwatch.dev/reconcile-requested-at` annotation acted upon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_reconcile_at: Option<String>,
+}
+
+/// One tag in `status.tags`.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TagStatus {
+    /// The tag name.
+    pub name: String,
+    /// UHub's `UpdateTime`, exactly as received.
+    pub update_time: String,
+    /// The image digest, when UHub reports one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+fn default_interval() -> String {
+    "5m".to_string()
+}
+
+fn default_history_limit() -> i32 {
+    100
+}

@@ -1,0 +1,157 @@
+//! `tagwatch run`: the operator. Finds the cluster as kubectl does (KUBECONFIG, then the
+//! in-cluster service account), builds the shared UCloud client with its global rate
+//! limit, serves health probes, and runs the controller until SIGTERM or SIGINT.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+use super::exit::Exit;
+use super::tags::endpoint_arg;
+use crate::controller::context::Context;
+use crate::controller::credentials::CredentialStore;
+use crate::controller::events::EventPublisher;
+use crate::controller::run::{Scope, run as run_controllers};
+use crate::ucloud::{ClientConfig, Credentials, DEFAULT_ENDPOINT, RateLimit, UhubClient};
+
+/// Arguments of `tagwatch run`; each flag can also be set from the environment.
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct RunArgs {
+    /// UCloud API endpoint.
+    #[arg(long, value_name = "URL", env = "UCLOUD_ENDPOINT", default_value = DEFAULT_ENDPOINT,
+          value_parser = endpoint_arg)]
+    pub endpoint: String,
+
+    /// Namespaces to serve, comma-separated; all namespaces when empty.
+    #[arg(
+        long,
+        value_name = "NS,...",
+        env = "TAGWATCH_NAMESPACES",
+        value_delimiter = ','
+    )]
+    pub namespaces: Vec<String>,
+
+    /// Serve only TagWatches matching this label selector (e.g. team=web).
+    #[arg(long, value_name = "SELECTOR", env = "TAGWATCH_SELECTOR")]
+    pub selector: Option<String>,
+
+    /// Polls running at once, at most.
+    #[arg(long, value_name = "N", env = "TAGWATCH_CONCURRENCY", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+
+    /// UCloud requests per second, for all TagWatches together.
+    #[arg(
+        long,
+        value_name = "QPS",
+        env = "TAGWATCH_UCLOUD_QPS",
+        default_value_t = 10.0
+    )]
+    pub ucloud_qps: f64,
+
+    /// UCloud requests that may be sent at once after a quiet period.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "TAGWATCH_UCLOUD_BURST",
+        default_value_t = 20
+    )]
+    pub ucloud_burst: u32,
+
+    /// Use UCLOUD_PUBLIC_KEY / UCLOUD_PRIVATE_KEY / UCLOUD_SECURITY_TOKEN from the
+    /// environment for TagWatches without spec.secretRef.
+    #[arg(long, env = "TAGWATCH_DEFAULT_CREDENTIALS")]
+    pub default_credentials: bool,
+
+    /// Address of the /healthz, /readyz and /metrics endpoints.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "TAGWATCH_METRICS_ADDR",
+        default_value = "0.0.0.0:8080"
+    )]
+    pub metrics_addr: SocketAddr,
+
+    /// Name reported in events (reportingInstance); the pod name in a cluster.
+    #[arg(long, value_name = "NAME", env = "POD_NAME")]
+    pub instance: Option<String>,
+}
+
+/// Runs the operator until a shutdown signal.
+pub async fn run(args: RunArgs) -> Exit {
+    let defaults = if args.default_credentials {
+        match Credentials::from_env() {
+            Ok(credentials) => Some(credentials),
+            Err(err) => {
+                return super::fail(Exit::Credentials, &format!("--default-credentials: {err}"));
+            }
+        }
+    } else {
+        None
+    };
+    let rate_limit = match RateLimit::new(args.ucloud_qps, args.ucloud_burst) {
+        Ok(limit) => limit,
+        Err(err) => return super::fail(Exit::Usage, &err),
+    };
+    let uhub = match UhubClient::new(ClientConfig {
+        rate_limit: Some(rate_limit),
+        ..ClientConfig::with_endpoint(&args.endpoint)
+    }) {
+        Ok(client) => client,
+        Err(err) => return super::fail(Exit::Usage, &err),
+    };
+    let kube = match kube::Client::try_default().await {
+        Ok(client) => client,
+        Err(err) => {
+            return super::fail(
+                Exit::Failure,
+                &format!("cannot connect to Kubernetes: {err}"),
+            );
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(args.metrics_addr).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            return super::fail(
+                Exit::Usage,
+                &format!("cannot listen on {}: {err}", args.metrics_addr),
+            );
+        }
+    };
+    let instance = args.instance.clone().unwrap_or_else(default_instance);
+    let ctx = Context::new(
+        kube.clone(),
+        uhub,
+        CredentialStore::new(kube.clone(), defaults),
+        EventPublisher::new(kube, instance),
+    );
+    let scope = Scope {
+        namespaces: args.namespaces.clone(),
+        label_selector: args.selector.clone(),
+    };
+    tracing::info!(endpoint = %args.endpoint, namespaces = ?scope.namespaces, concurrency = args.concurrency,
+        qps = args.ucloud_qps, burst = args.ucloud_burst, metrics = %args.metrics_addr, "tagwatch starting");
+    let health = tokio::spawn(crate::controller::health::serve(listener));
+    run_controllers(ctx, scope, args.concurrency, shutdown_signal()).await;
+    health.abort();
+    tracing::info!("tagwatch stopped");
+    Exit::Success
+}
+
+fn default_instance() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "tagwatch".to_string())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received, shutting down"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, shutting down"),
+    }
+}

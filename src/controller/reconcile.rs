@@ -1,0 +1,192 @@
+//! One reconcile of a TagWatch: decide whether a poll is due, poll UHub, publish the
+//! events the poll calls for, write status, and say when to come back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
+use kube::{Resource, ResourceExt};
+use tracing::Instrument;
+
+use crate::api::v1alpha1::{TagWatch, TagWatchStatus};
+use crate::controller::conditions::{FailureReason, Retry};
+use crate::controller::context::Context;
+use crate::controller::schedule::{self, Due, PollMemory, Timing};
+use crate::controller::status::{Selection, after_failure, after_success};
+use crate::tags::announce::Announcement;
+use crate::ucloud::{self, ImageRef, ListTagsRequest, TagListing};
+
+/// The field manager of every status write.
+pub const FIELD_MANAGER: &str = "tagwatch";
+/// Interval assumed while the spec's interval does not parse (the poll then fails with
+/// InvalidSpec and waits for a spec change anyway).
+const FALLBACK_INTERVAL: Duration = Duration::from_secs(300);
+/// Retry delay after a Kubernetes API error.
+const KUBE_RETRY: Duration = Duration::from_secs(5);
+
+/// A reconcile that could not write to Kubernetes; retried by [`error_policy`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Publishing an event or writing status failed.
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+/// A failed poll: the `Ready=False` reason and the message for the user.
+type PollFailure = (FailureReason, String);
+
+/// Reconciles one TagWatch.
+pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let key = ObjectRef::from_obj(&*tw);
+    if tw.spec.suspend {
+        ctx.forget(&key);
+        return Ok(Action::await_change());
+    }
+    let timing = Timing::from_spec(&tw.spec.interval, tw.spec.timeout.as_deref());
+    let interval = timing.as_ref().map_or(FALLBACK_INTERVAL, |t| t.interval);
+    match schedule::due(&tw, interval, ctx.memory(&key).as_ref(), Timestamp::now()) {
+        Due::After(wait) => return Ok(Action::requeue(wait)),
+        Due::Never => return Ok(Action::await_change()),
+        Due::Now => {}
+    }
+    let span = tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), name = %tw.name_any());
+    async move {
+        let outcome = poll(&tw, &ctx, timing).await;
+        let now = Time(Timestamp::now());
+        let previous = ctx.memory(&key).map_or(0, |m| m.failures);
+        let (status, events, memory) = match outcome {
+            Ok((selection, listing)) => {
+                let (status, events) =
+                    after_success(&tw, &selection, listing.tags, listing.total_count, &now);
+                tracing::info!(
+                    tags = status.tag_count,
+                    requests = listing.requests,
+                    "poll succeeded"
+                );
+                let next = now.0 + schedule::jittered(interval);
+                (
+                    status,
+                    events,
+                    PollMemory {
+                        next_poll: Some(next),
+                        failures: 0,
+                    },
+                )
+            }
+            Err((reason, message)) => {
+                tracing::warn!(reason = reason.as_str(), %message, "poll failed");
+                let (status, events) = after_failure(&tw, reason, &message, &now);
+                let failures = previous.saturating_add(1);
+                let next = match reason.retry() {
+                    Retry::Backoff => Some(now.0 + schedule::backoff(failures, interval)),
+                    Retry::Interval => Some(now.0 + schedule::jittered(interval)),
+                    Retry::SpecChange => None,
+                };
+                (
+                    status,
+                    events,
+                    PollMemory {
+                        next_poll: next,
+                        failures,
+                    },
+                )
+            }
+        };
+        publish(&ctx, &tw, &events).await?;
+        write_status(&ctx, &tw, &status).await?;
+        ctx.remember(key, memory);
+        Ok(match memory.next_poll {
+            Some(next) => Action::requeue(duration_until(next)),
+            None => Action::await_change(),
+        })
+    }
+    .instrument(span)
+    .await
+}
+
+/// Retries a reconcile that failed to write to Kubernetes.
+pub fn error_policy(tw: Arc<TagWatch>, error: &Error, _ctx: Arc<Context>) -> Action {
+    tracing::warn!(namespace = %tw.namespace().unwrap_or_default(), name = %tw.name_any(), %error, "reconcile failed");
+    Action::requeue(KUBE_RETRY)
+}
+
+async fn poll(
+    tw: &TagWatch,
+    ctx: &Context,
+    timing: Result<Timing, String>,
+) -> Result<(Selection, TagListing), PollFailure> {
+    let timing = timing.map_err(|m| (FailureReason::InvalidSpec, m))?;
+    let selection = Selection::compile(tw).map_err(|m| (FailureReason::InvalidSpec, m))?;
+    let namespace = tw.namespace().unwrap_or_default();
+    let secret = tw.spec.secret_ref.as_ref().map(|r| r.name.as_str());
+    let credentials = ctx
+        .credentials
+        .resolve(&namespace, secret)
+        .await
+        .map_err(|e| (e.reason(), e.to_string()))?;
+    let mut image = ImageRef::new(&tw.spec.repo_name, &tw.spec.image_name);
+    if let Some(project) = &tw.spec.project_id {
+        image = image.in_project(project);
+    }
+    let mut request = ListTagsRequest::new(image);
+    request.tag_name = tw.spec.tag_name.clone();
+    request.timeout = Some(timing.timeout);
+    let listing = ctx
+        .uhub
+        .list_tags(&credentials, &request)
+        .await
+        .map_err(|e| (classify(&e), e.to_string()))?;
+    Ok((selection, listing))
+}
+
+/// The `Ready=False` reason of a UCloud error.
+pub fn classify(error: &ucloud::Error) -> FailureReason {
+    use ucloud::Error as E;
+    match error {
+        E::Authentication(_) => FailureReason::AuthenticationFailed,
+        E::Permission(_) => FailureReason::PermissionDenied,
+        E::Throttled(_) => FailureReason::Throttled,
+        E::Unavailable(_) | E::MalformedResponse(_) | E::TooManyPages { .. } => {
+            FailureReason::UpstreamUnavailable
+        }
+        E::InvalidRequest(_) => FailureReason::ImageNotFound,
+    }
+}
+
+async fn publish(ctx: &Context, tw: &TagWatch, events: &[Announcement]) -> Result<(), kube::Error> {
+    let reference = tw.object_ref(&());
+    for event in events {
+        ctx.events.publish(&reference, event).await?;
+    }
+    Ok(())
+}
+
+async fn write_status(
+    ctx: &Context,
+    tw: &TagWatch,
+    status: &TagWatchStatus,
+) -> Result<(), kube::Error> {
+    let api: Api<TagWatch> = Api::namespaced(ctx.kube.clone(), &tw.namespace().unwrap_or_default());
+    let patch = serde_json::json!({
+        "apiVersion": "tagwatch.dev/v1alpha1",
+        "kind": "TagWatch",
+        "status": status,
+    });
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    api.patch_status(&tw.name_any(), &params, &Patch::Apply(&patch))
+        .await?;
+    Ok(())
+}
+
+fn duration_until(t: Timestamp) -> Duration {
+    Timestamp::now()
+        .until(t)
+        .ok()
+        .and_then(|span| Duration::try_from(span).ok())
+        .unwrap_or(Duration::ZERO)
+        .max(Duration::from_millis(100))
+}

@@ -1,0 +1,97 @@
+//! Wires the controller to the cluster: one kube-runtime `Controller` per namespace in
+//! scope (or one for all namespaces), each watching TagWatches and the metadata of
+//! Secrets, so that a Secret change wakes the TagWatches that reference it and drops its
+//! cached credentials. Stops gracefully on the shutdown signal.
+
+use std::sync::Arc;
+
+use futures::{StreamExt, future::join_all};
+use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
+use kube::api::{Api, PartialObjectMeta};
+use kube::runtime::controller::{self, Controller};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+
+use crate::api::v1alpha1::TagWatch;
+use crate::controller::context::Context;
+use crate::controller::reconcile::{error_policy, reconcile};
+
+/// Which TagWatches the operator serves.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// Namespaces to serve; empty means all namespaces.
+    pub namespaces: Vec<String>,
+    /// Optional label selector on TagWatches.
+    pub label_selector: Option<String>,
+}
+
+/// Runs the controllers until `shutdown` resolves, then lets running polls finish.
+pub async fn run(
+    ctx: Arc<Context>,
+    scope: Scope,
+    concurrency: u16,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
+    let targets: Vec<Option<String>> = if scope.namespaces.is_empty() {
+        vec![None]
+    } else {
+        scope.namespaces.iter().cloned().map(Some).collect()
+    };
+    let controllers = targets.into_iter().map(|namespace| {
+        let (tagwatches, secrets) = match &namespace {
+            Some(ns) => (
+                Api::<TagWatch>::namespaced(ctx.kube.clone(), ns),
+                Api::<PartialObjectMeta<Secret>>::namespaced(ctx.kube.clone(), ns),
+            ),
+            None => (
+                Api::<TagWatch>::all(ctx.kube.clone()),
+                Api::<PartialObjectMeta<Secret>>::all(ctx.kube.clone()),
+            ),
+        };
+        let mut config = watcher::Config::default().any_semantic();
+        if let Some(selector) = &scope.label_selector {
+            config = config.labels(selector);
+        }
+        let controller = Controller::new(tagwatches, config)
+            .with_config(controller::Config::default().concurrency(concurrency));
+        let store = controller.store();
+        let secret_changes = watcher(secrets, watcher::Config::default().any_semantic())
+            .default_backoff()
+            .touched_objects();
+        let mapper_ctx = ctx.clone();
+        let mapper =
+            move |secret: PartialObjectMeta<Secret>| secret_touched(&mapper_ctx, &store, &secret);
+        controller
+            .watches_stream(secret_changes, mapper)
+            .graceful_shutdown_on(shutdown.clone())
+            .run(reconcile, error_policy, ctx.clone())
+            .for_each(|result| async move {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "reconcile loop");
+                }
+            })
+    });
+    join_all(controllers).await;
+}
+
+/// Drops the cached credentials of a changed Secret and returns the TagWatches using it.
+fn secret_touched(
+    ctx: &Context,
+    store: &Store<TagWatch>,
+    secret: &PartialObjectMeta<Secret>,
+) -> Vec<ObjectRef<TagWatch>> {
+    let namespace = secret.namespace().unwrap_or_default();
+    let name = secret.name_any();
+    ctx.credentials.invalidate(&namespace, &name);
+    store
+        .state()
+        .into_iter()
+        .filter(|tw| {
+            tw.namespace().as_deref() == Some(namespace.as_str())
+                && tw.spec.secret_ref.as_ref().is_some_and(|r| r.name == name)
+        })
+        .map(|tw| ObjectRef::from_obj(&*tw))
+        .collect()
+}

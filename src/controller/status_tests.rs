@@ -1,0 +1,197 @@
+use super::*;
+use crate::api::v1alpha1::TagWatchSpec;
+use crate::tags::announce::Reason;
+
+fn time(seconds: i64) -> Time {
+    Time(jiff::Timestamp::from_second(seconds).unwrap())
+}
+
+fn tagwatch(spec: serde_json::Value) -> TagWatch {
+    let mut base = serde_json::json!({"repoName": "demo", "imageName": "web"});
+    base.as_object_mut()
+        .unwrap()
+        .extend(spec.as_object().unwrap().clone());
+    let spec: TagWatchSpec = serde_json::from_value(base).unwrap();
+    let mut tw = TagWatch::new("web", spec);
+    tw.metadata.generation = Some(1);
+    tw
+}
+
+fn tag(name: &str, minute: u32) -> Tag {
+    Tag {
+        name: name.into(),
+        update_time: format!("2026-11-27 10:{minute:02}:00"),
+        digest: None,
+    }
+}
+
+fn reasons(events: &[Announcement]) -> Vec<Reason> {
+    events.iter().map(|a| a.reason).collect()
+}
+
+fn poll(tw: &mut TagWatch, tags: Vec<Tag>, at: i64) -> Vec<Announcement> {
+    let selection = Selection::compile(tw).unwrap();
+    let total = tags.len() as u64;
+    let (status, events) = after_success(tw, &selection, tags, total, &time(at));
+    tw.status = Some(status);
+    events
+}
+
+#[test]
+fn initial_sync_announces_once_and_fills_status() {
+    let mut tw = tagwatch(serde_json::json!({"historyLimit": 2}));
+    let events = poll(&mut tw, vec![tag("v1", 1), tag("v3", 3), tag("v2", 2)], 100);
+    assert_eq!(reasons(&events), [Reason::InitialSync]);
+    let status = tw.status.as_ref().unwrap();
+    let names: Vec<_> = status.tags.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["v3", "v2"]);
+    assert_eq!(
+        (status.tag_count, status.upstream_tag_count),
+        (Some(3), Some(3))
+    );
+    assert_eq!(status.latest_tag.as_deref(), Some("v3"));
+    assert_eq!(
+        status.latest_update_time.as_deref(),
+        Some("2026-11-27 10:03:00")
+    );
+    assert!(status.revision.as_deref().unwrap().starts_with("sha256:"));
+    assert_eq!(status.last_sync_time, Some(time(100)));
+    assert_eq!(status.observed_generation, Some(1));
+    let ready = conditions::find(&status.conditions, conditions::READY).unwrap();
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("True", "Succeeded")
+    );
+    assert_eq!(ready.message, "found 3 tags, latest v3");
+}
+
+#[test]
+fn later_polls_announce_changes_and_quiet_polls_announce_nothing() {
+    let mut tw = tagwatch(serde_json::json!({}));
+    poll(&mut tw, vec![tag("v1", 1), tag("v2", 2)], 100);
+    let revision = tw.status.as_ref().unwrap().revision.clone();
+    assert!(poll(&mut tw, vec![tag("v1", 1), tag("v2", 2)], 200).is_empty());
+    assert_eq!(tw.status.as_ref().unwrap().revision, revision);
+
+    let events = poll(&mut tw, vec![tag("v2", 2), tag("v3", 3)], 300);
+    assert_eq!(
+        reasons(&events),
+        [Reason::NewTag, Reason::TagRemoved, Reason::LatestTagChanged]
+    );
+    assert!(events[0].note.contains("v3"));
+    assert!(events[2].note.contains("v2 -> v3"));
+    assert_ne!(tw.status.as_ref().unwrap().revision, revision);
+}
+
+#[test]
+fn filter_and_policy_choose_what_is_tracked_and_latest() {
+    let mut tw = tagwatch(serde_json::json!({
+        "filter": {"include": "^v", "exclude": ["-rc"]},
+        "policy": {"semver": {"range": ">=1.0 <2"}}
+    }));
+    let tags = vec![
+        tag("v2.0.0", 5),
+        tag("v1.4.0", 1),
+        tag("v1.5.0-rc", 4),
+        tag("latest", 6),
+        tag("v1.10.0", 2),
+    ];
+    poll(&mut tw, tags, 100);
+    let status = tw.status.as_ref().unwrap();
+    assert_eq!(status.tag_count, Some(3));
+    assert_eq!(status.upstream_tag_count, Some(5));
+    assert_eq!(status.latest_tag.as_deref(), Some("v1.10.0"));
+    assert_eq!(
+        status.latest_update_time.as_deref(),
+        Some("2026-11-27 10:05:00")
+    );
+}
+
+#[test]
+fn alphabetical_and_numerical_orders_map_to_the_policy() {
+    let mut tw = tagwatch(serde_json::json!({"policy": {"numerical": {"order": "desc"}}}));
+    poll(&mut tw, vec![tag("10", 1), tag("9", 2), tag("x", 3)], 1);
+    assert_eq!(tw.status.as_ref().unwrap().latest_tag.as_deref(), Some("9"));
+    let mut tw = tagwatch(serde_json::json!({"policy": {"alphabetical": {}}}));
+    poll(&mut tw, vec![tag("a", 1), tag("c", 2), tag("b", 3)], 1);
+    assert_eq!(tw.status.as_ref().unwrap().latest_tag.as_deref(), Some("c"));
+}
+
+#[test]
+fn invalid_filter_or_range_is_a_message_naming_the_field() {
+    let tw = tagwatch(serde_json::json!({"filter": {"include": "(unclosed"}}));
+    let message = Selection::compile(&tw).err().unwrap();
+    assert!(
+        message.starts_with("spec.filter: ") && message.contains("(unclosed"),
+        "{message}"
+    );
+    let tw = tagwatch(serde_json::json!({"policy": {"semver": {"range": "not a range"}}}));
+    assert!(
+        Selection::compile(&tw)
+            .err()
+            .unwrap()
+            .starts_with("spec.policy: ")
+    );
+}
+
+#[test]
+fn failures_keep_tags_and_report_each_failure_once() {
+    let mut tw = tagwatch(serde_json::json!({}));
+    poll(&mut tw, vec![tag("v1", 1)], 100);
+    let good = tw.status.clone().unwrap();
+
+    let (status, events) = after_failure(&tw, FailureReason::Throttled, "slow down", &time(200));
+    assert_eq!(reasons(&events), [Reason::SyncFailed]);
+    assert_eq!(
+        (&status.tags, status.tag_count, &status.revision),
+        (&good.tags, good.tag_count, &good.revision)
+    );
+    assert_eq!(status.last_sync_time, good.last_sync_time);
+    let ready = conditions::find(&status.conditions, conditions::READY).unwrap();
+    assert_eq!(
+        (
+            ready.status.as_str(),
+            ready.reason.as_str(),
+            ready.message.as_str()
+        ),
+        ("False", "Throttled", "slow down")
+    );
+    tw.status = Some(status);
+
+    let (status, events) = after_failure(&tw, FailureReason::Throttled, "slow down", &time(300));
+    assert!(
+        events.is_empty(),
+        "a repeated failure is not announced again"
+    );
+    tw.status = Some(status);
+    let (_, events) = after_failure(&tw, FailureReason::UpstreamUnavailable, "502", &time(400));
+    assert_eq!(reasons(&events), [Reason::SyncFailed]);
+}
+
+#[test]
+fn the_same_failure_after_a_recovery_gets_a_new_event_key() {
+    let mut tw = tagwatch(serde_json::json!({}));
+    poll(&mut tw, vec![tag("v1", 1)], 100);
+    let (_, first) = after_failure(&tw, FailureReason::Throttled, "slow down", &time(150));
+    poll(&mut tw, vec![tag("v1", 1)], 200);
+    let (_, second) = after_failure(&tw, FailureReason::Throttled, "slow down", &time(250));
+    assert_ne!(first[0].key, second[0].key);
+}
+
+#[test]
+fn generation_and_reconcile_request_are_echoed() {
+    let mut tw = tagwatch(serde_json::json!({}));
+    tw.metadata.generation = Some(7);
+    tw.metadata.annotations = Some(
+        [(
+            crate::api::RECONCILE_REQUESTED_AT.to_string(),
+            "now-1".to_string(),
+        )]
+        .into(),
+    );
+    let (status, _) = after_failure(&tw, FailureReason::InvalidSpec, "bad", &time(1));
+    assert_eq!(status.observed_generation, Some(7));
+    assert_eq!(status.last_handled_reconcile_at.as_deref(), Some("now-1"));
+    let stalled = conditions::find(&status.conditions, conditions::STALLED).unwrap();
+    assert_eq!(stalled.status, "True");
+}
