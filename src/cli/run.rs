@@ -125,6 +125,7 @@ pub async fn run(args: RunArgs) -> Exit {
         CredentialStore::new(kube.clone(), defaults),
         EventPublisher::new(kube, instance),
     );
+    ctx.limit_polls(usize::from(args.concurrency));
     let scope = Scope {
         namespaces: args.namespaces.clone(),
         label_selector: args.selector.clone(),

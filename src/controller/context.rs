@@ -22,10 +22,26 @@ pub struct Context {
     pub credentials: Arc<CredentialStore>,
     /// Publishes events exactly once.
     pub events: EventPublisher,
+    /// Caps the polls running at once across every namespace's controller.
+    pub polls: tokio::sync::Semaphore,
     memory: Mutex<HashMap<ObjectRef<TagWatch>, PollMemory>>,
 }
 
+/// Polls running at once unless [`Context::limit_polls`] says otherwise.
+pub const DEFAULT_CONCURRENT_POLLS: usize = 16;
+
 impl Context {
+    /// Allows `limit` polls at once instead of [`DEFAULT_CONCURRENT_POLLS`] (call before
+    /// the controllers start).
+    pub fn limit_polls(&self, limit: usize) {
+        let current = self.polls.available_permits();
+        if limit > current {
+            self.polls.add_permits(limit - current);
+        } else {
+            self.polls.forget_permits(current - limit);
+        }
+    }
+
     /// A context over the given clients.
     pub fn new(
         kube: kube::Client,
@@ -38,6 +54,7 @@ impl Context {
             uhub,
             credentials,
             events,
+            polls: tokio::sync::Semaphore::new(DEFAULT_CONCURRENT_POLLS),
             memory: Mutex::default(),
         })
     }
@@ -55,5 +72,32 @@ impl Context {
     /// Forgets `key` (deleted or suspended).
     pub fn forget(&self, key: &ObjectRef<TagWatch>) {
         self.memory.lock().expect("poll memory").remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ucloud::ClientConfig;
+
+    #[tokio::test]
+    async fn the_poll_limit_can_be_raised_and_lowered() {
+        let (service, _handle) = tower_test::mock::pair::<
+            http::Request<kube::client::Body>,
+            http::Response<kube::client::Body>,
+        >();
+        let kube = kube::Client::new(service, "default");
+        let uhub = UhubClient::new(ClientConfig::default()).unwrap();
+        let ctx = Context::new(
+            kube.clone(),
+            uhub,
+            CredentialStore::new(kube.clone(), None),
+            EventPublisher::new(kube, "t"),
+        );
+        assert_eq!(ctx.polls.available_permits(), DEFAULT_CONCURRENT_POLLS);
+        ctx.limit_polls(40);
+        assert_eq!(ctx.polls.available_permits(), 40);
+        ctx.limit_polls(2);
+        assert_eq!(ctx.polls.available_permits(), 2);
     }
 }

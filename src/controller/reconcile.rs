@@ -55,7 +55,13 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
     }
     let span = tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), name = %tw.name_any());
     async move {
+        let permit = ctx
+            .polls
+            .acquire()
+            .await
+            .expect("the poll semaphore is never closed");
         let outcome = poll(&tw, &ctx, timing).await;
+        drop(permit);
         let now = Time(Timestamp::now());
         let previous = ctx.memory(&key).map_or(0, |m| m.failures);
         let (status, events, memory) = match outcome {
