@@ -72,21 +72,41 @@ pub fn values_file(values: &Value) -> tempfile::NamedTempFile {
 /// `helm template` of the chart with `values` (release and namespace "tagwatch"),
 /// plus `extra` arguments. Ok(stdout) or Err(stderr).
 pub fn template(values: &Value, extra: &[&str]) -> Result<String, String> {
-    let values = values_file(values);
+    template_release(RELEASE, NAMESPACE, values, extra)
+}
+
+/// `helm template` of the chart as `release` in `namespace`.
+pub fn template_release(
+    release: &str,
+    namespace: &str,
+    values: &Value,
+    extra: &[&str],
+) -> Result<String, String> {
     let kube_version = kube_version();
+    let mut args = vec!["template", "--kube-version", &kube_version];
+    args.extend_from_slice(extra);
+    chart_command(&args, release, namespace, values)
+}
+
+/// `helm <args> RELEASE CHART --namespace NAMESPACE --values VALUES`: template, or
+/// install/upgrade when `args` name a `--kubeconfig`. Ok(stdout) or Err(stderr).
+pub fn chart_command(
+    args: &[&str],
+    release: &str,
+    namespace: &str,
+    values: &Value,
+) -> Result<String, String> {
+    let values = values_file(values);
     let chart = chart_dir();
-    let mut args = vec![
-        "template",
-        RELEASE,
+    let mut args = args.to_vec();
+    args.extend_from_slice(&[
+        release,
         chart.to_str().expect("UTF-8 path"),
         "--namespace",
-        NAMESPACE,
-        "--kube-version",
-        &kube_version,
+        namespace,
         "--values",
         values.path().to_str().expect("UTF-8 path"),
-    ];
-    args.extend_from_slice(extra);
+    ]);
     let output = helm(&args);
     if output.status.success() {
         Ok(String::from_utf8(output.stdout).expect("helm prints UTF-8"))
