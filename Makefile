@@ -33,7 +33,7 @@ clippy:
 
 ## test-deps: tools the test suite drives as users do.
 .PHONY: test-deps
-test-deps: python-sdk controlplane-bin helm
+test-deps: python-sdk controlplane-bin helm image-deps
 
 python-sdk: $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION)
 
@@ -99,3 +99,48 @@ helm: $(TOOLS)/bin/.helm-$(HELM_VERSION)
 $(TOOLS)/bin/.helm-$(HELM_VERSION):
 	GOBIN=$(CURDIR)/$(TOOLS)/bin $(GO) install -ldflags "$(HELM_LDFLAGS)" helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 	touch $@
+
+# ---------------------------------------------------------------------------
+# Install artefacts: the container image, the Helm chart's plain-manifest
+# rendering. See docs/install.md.
+# ---------------------------------------------------------------------------
+HELM := $(TOOLS)/bin/helm
+# The image `make image` builds; tests run it.
+IMAGE ?= localhost/tagwatch:dev
+# A statically linked binary runs in a FROM scratch image (no libc in it).
+IMAGE_RUST_TARGET := x86_64-unknown-linux-gnu
+IMAGE_BINARY := target/$(IMAGE_RUST_TARGET)/release/tagwatch
+# The build context: only the binary, so nothing else of the tree is sent.
+IMAGE_CONTEXT := target/image
+# podman settings for these machines (no default ulimits, runc): docs/install.md.
+export CONTAINERS_CONF := $(CURDIR)/$(TOOLS)/containers.conf
+PODMAN := podman
+
+.PHONY: image-deps image image-binary manifests
+
+## image-deps: podman and runc (Debian packages) and the containers.conf podman uses here.
+image-deps: $(TOOLS)/containers.conf
+	@if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y podman runc; \
+	fi
+
+$(TOOLS)/containers.conf: tests/image/containers.conf
+	mkdir -p $(@D)
+	cp $< $@
+
+## image-binary: the statically linked release binary the image holds.
+image-binary:
+	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release \
+		--target $(IMAGE_RUST_TARGET) --bin tagwatch
+
+## image: build $(IMAGE) from deploy/Dockerfile (layers are reused when the binary is unchanged).
+image: image-deps image-binary
+	rm -rf $(IMAGE_CONTEXT)
+	mkdir -p $(IMAGE_CONTEXT)
+	cp $(IMAGE_BINARY) $(IMAGE_CONTEXT)/tagwatch
+	$(PODMAN) build --quiet -f deploy/Dockerfile -t $(IMAGE) $(IMAGE_CONTEXT)
+
+## manifests: re-render deploy/manifests/ from the chart's default values.
+manifests: helm
+	HELM=$(HELM) deploy/render-manifests.sh > deploy/manifests/tagwatch.yaml
