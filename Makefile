@@ -22,8 +22,11 @@ test: fmt-check clippy test-deps
 	$(CARGO) test --all-targets
 
 ## crds: regenerate the committed CRD from the Rust types.
+## (also the chart's copy and the plain manifests that embed it)
 crds:
 	$(CARGO) run -q --bin tagwatch -- crd > crds/tagwatch.dev_tagwatches.yaml
+	cp crds/tagwatch.dev_tagwatches.yaml charts/tagwatch/crds/
+	$(MAKE) manifests
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
