@@ -95,3 +95,14 @@ helm: $(TOOLS)/bin/.helm-$(HELM_VERSION)
 $(TOOLS)/bin/.helm-$(HELM_VERSION):
 	GOBIN=$(CURDIR)/$(TOOLS)/bin $(GO) install -ldflags "$(HELM_LDFLAGS)" helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 	touch $@
+
+# ---------------------------------------------------------------------------
+# End-to-end tests (tests/e2e_*.rs): the real operator and uhub-emulator against
+# the local control plane. `make test` runs them with everything else.
+# ---------------------------------------------------------------------------
+E2E_TESTS := $(patsubst tests/%.rs,%,$(wildcard tests/e2e_*.rs))
+
+.PHONY: test-e2e
+## test-e2e: only the end-to-end tests; reuses `make controlplane` when KUBECONFIG points at it.
+test-e2e: controlplane-bin
+	$(CARGO) test --no-fail-fast $(addprefix --test ,$(E2E_TESTS))
