@@ -147,3 +147,13 @@ image: image-deps image-binary
 ## manifests: re-render deploy/manifests/ from the chart's default values.
 manifests: helm
 	HELM=$(HELM) deploy/render-manifests.sh > deploy/manifests/tagwatch.yaml
+
+# End-to-end tests (tests/e2e_*.rs): the real operator and uhub-emulator against
+# the local control plane. `make test` runs them with everything else.
+# ---------------------------------------------------------------------------
+E2E_TESTS := $(patsubst tests/%.rs,%,$(wildcard tests/e2e_*.rs))
+
+.PHONY: test-e2e
+## test-e2e: only the end-to-end tests; reuses `make controlplane` when KUBECONFIG points at it.
+test-e2e: controlplane-bin
+	$(CARGO) test --no-fail-fast $(addprefix --test ,$(E2E_TESTS))

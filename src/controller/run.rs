@@ -76,7 +76,8 @@ pub async fn run(
     join_all(controllers).await;
 }
 
-/// Drops the cached credentials of a changed Secret and returns the TagWatches using it.
+/// Drops the cached credentials of a changed Secret and the remembered schedules of the
+/// TagWatches using it (so a failed one polls at once), and returns those TagWatches.
 fn secret_touched(
     ctx: &Context,
     store: &Store<TagWatch>,
@@ -93,5 +94,6 @@ fn secret_touched(
                 && tw.spec.secret_ref.as_ref().is_some_and(|r| r.name == name)
         })
         .map(|tw| ObjectRef::from_obj(&*tw))
+        .inspect(|key| ctx.forget(key))
         .collect()
 }
