@@ -145,7 +145,10 @@ async fn poll(
         ctx.uhub
             .list_tags(&credentials, &request)
             .await
-            .map_err(|e| (classify(&e), e.to_string()))
+            .map_err(|e| {
+                tracing::debug!(error = %e, "GetImageTag failed");
+                (classify(&e), e.without_request_id().to_string())
+            })
     };
     let mut listing = list().await?;
     if !listing.consistent {
@@ -274,5 +277,25 @@ mod tests {
             classify(&rejected("Missing params [ProjectId]")),
             FailureReason::RequestRejected
         );
+    }
+
+    #[test]
+    fn retries_of_one_failure_read_the_same_in_status() {
+        let with_id = |id: &str| {
+            let mut failure = Failure::new("GetImageTag", "call frequency limit exceeded");
+            failure.ret_code = Some(153);
+            failure.request_id = Some(id.into());
+            Error::Throttled(failure)
+        };
+        let (a, b) = (with_id("req-1"), with_id("req-2"));
+        assert!(
+            a.to_string().contains("req-1"),
+            "the log keeps the request id"
+        );
+        assert_eq!(
+            a.without_request_id().to_string(),
+            b.without_request_id().to_string()
+        );
+        assert!(!a.without_request_id().to_string().contains("req-1"));
     }
 }

@@ -201,7 +201,7 @@ impl UhubClient {
         limiter.acquire(options.deadline).await.map_err(|needed| {
             let message = format!(
                 "the client's rate limit has no free request slot before the call's deadline (next in {})",
-                humantime::format_duration(round_ms(needed))
+                humantime::format_duration(round_up_to_tenths(needed))
             );
             Error::Throttled(Failure::new(action, message))
         })
@@ -237,7 +237,7 @@ impl UhubClient {
                 let message = format!(
                     "no complete response from {} within {}",
                     self.inner.endpoint,
-                    humantime::format_duration(round_ms(timeout))
+                    humantime::format_duration(round_up_to_tenths(timeout))
                 );
                 (Err(Error::Unavailable(Failure::new(action, message))), None)
             }
@@ -334,8 +334,12 @@ fn deadline_passed(action: &str) -> Error {
     ))
 }
 
-fn round_ms(d: Duration) -> Duration {
-    Duration::from_millis(d.as_millis().try_into().unwrap_or(u64::MAX))
+/// Rounded up to a tenth of a second: the time left of a deadline varies by
+/// milliseconds from one attempt to the next, and messages about the same timeout
+/// should read the same.
+fn round_up_to_tenths(d: Duration) -> Duration {
+    let tenths = d.as_nanos().div_ceil(100_000_000);
+    Duration::from_millis(u64::try_from(tenths * 100).unwrap_or(u64::MAX))
 }
 
 fn unix_millis() -> u128 {

@@ -221,6 +221,22 @@ impl Error {
         self.class().is_retryable()
     }
 
+    /// The same error without the per-request id: a stable text for conditions and
+    /// events, so that retries of one failure read the same (the id goes to the logs).
+    pub fn without_request_id(&self) -> Error {
+        let mut error = self.clone();
+        match &mut error {
+            Error::Authentication(f)
+            | Error::Permission(f)
+            | Error::Throttled(f)
+            | Error::Unavailable(f)
+            | Error::InvalidRequest(f)
+            | Error::MalformedResponse(f) => f.request_id = None,
+            Error::TooManyPages { .. } => {}
+        }
+        error
+    }
+
     /// The failure details, for every class but [`ErrorClass::TooManyPages`].
     pub fn failure(&self) -> Option<&Failure> {
         match self {
