@@ -1,5 +1,6 @@
 //! State shared by every reconcile: the Kubernetes and UCloud clients, credentials,
-//! the event publisher and what is remembered of each TagWatch's schedule.
+//! the event publisher, metrics, the controllers' caches and what is remembered of each
+//! TagWatch's schedule.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,8 +8,10 @@ use std::sync::{Arc, Mutex};
 use kube::runtime::reflector::ObjectRef;
 
 use crate::api::v1alpha1::TagWatch;
+use crate::controller::caches::Caches;
 use crate::controller::credentials::CredentialStore;
 use crate::controller::events::EventPublisher;
+use crate::controller::metrics::Metrics;
 use crate::controller::schedule::PollMemory;
 use crate::ucloud::UhubClient;
 
@@ -22,6 +25,10 @@ pub struct Context {
     pub credentials: Arc<CredentialStore>,
     /// Publishes events exactly once.
     pub events: EventPublisher,
+    /// The process's metrics.
+    pub metrics: Arc<Metrics>,
+    /// The controllers' TagWatch caches, registered as the controllers start.
+    pub caches: Caches,
     memory: Mutex<HashMap<ObjectRef<TagWatch>, PollMemory>>,
 }
 
@@ -32,12 +39,15 @@ impl Context {
         uhub: UhubClient,
         credentials: Arc<CredentialStore>,
         events: EventPublisher,
+        metrics: Arc<Metrics>,
     ) -> Arc<Self> {
         Arc::new(Self {
             kube,
             uhub,
             credentials,
             events,
+            metrics,
+            caches: Caches::default(),
             memory: Mutex::default(),
         })
     }
