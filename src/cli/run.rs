@@ -200,3 +200,35 @@ pub async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, shutting down"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn operations_doc_lists_every_flag_with_its_environment_variable() {
+        let doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operations.md"));
+        let cli = Cli::command();
+        let run = cli.find_subcommand("run").expect("the run subcommand");
+        let flags = run.get_arguments().chain(cli.get_arguments());
+        let mut checked = 0;
+        for arg in flags.filter(|a| a.get_long().is_some_and(|l| l != "help" && l != "version")) {
+            let long = arg.get_long().unwrap();
+            let row = doc
+                .lines()
+                .find(|line| line.starts_with(&format!("| `--{long}")))
+                .unwrap_or_else(|| panic!("docs/operations.md has no row for --{long}"));
+            if let Some(env) = arg.get_env() {
+                let env = env.to_str().unwrap();
+                assert!(
+                    row.contains(&format!("| `{env}` |")),
+                    "the row of --{long} lacks {env}: {row}"
+                );
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, 17, "flags of tagwatch run, global ones included");
+    }
+}
