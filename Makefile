@@ -6,12 +6,16 @@ PYTHON ?= python3
 # The official UCloud Python SDK, the independent client the emulator is checked against.
 UCLOUD_SDK_VERSION := 0.11.150
 
-.PHONY: all build test lint fmt-check clippy unit python-sdk crds bench-emulator
+.PHONY: all build demo test lint fmt-check clippy unit python-sdk crds bench-emulator
 
 all: build
 
 build:
 	$(CARGO) build --bins
+
+## demo: control plane, UHub emulator, operator and example TagWatches, until Ctrl-C.
+demo: build controlplane-bin
+	scripts/demo.sh
 
 ## test: everything CI runs (formatting, lints, the whole test suite).
 test: fmt-check clippy test-deps

@@ -235,9 +235,7 @@ fn wrong_key_exits_4_and_refused_connection_exits_7() {
     );
     assert!(!err.contains("wrong-private-key-77"), "{err}");
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let url = support::client::refused_url();
     let output = tags(&url, &["--retries", "0"]);
     assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
     assert!(stderr(&output).contains("cannot connect to"));

@@ -140,13 +140,14 @@ pub async fn run(args: RunArgs) -> Exit {
             );
         }
     };
-    let ctx = Context::new(
+    let ctx = Context::with_metrics(
         kube.clone(),
         uhub,
         CredentialStore::new(kube.clone(), defaults),
         EventPublisher::new(kube.clone(), instance),
         metrics.clone(),
     );
+    ctx.limit_polls(usize::from(args.concurrency));
     let scope = Scope {
         namespaces: args.namespaces.clone(),
         label_selector: args.selector.clone(),

@@ -24,6 +24,8 @@ pub enum FailureReason {
     PermissionDenied,
     /// The repository or image does not exist (or is not visible to these keys).
     ImageNotFound,
+    /// UCloud rejected the request for another reason (another RetCode).
+    RequestRejected,
     /// UCloud rate-limited the request (RetCode 153 or HTTP 429).
     Throttled,
     /// UCloud could not be reached or answered with a server error.
@@ -53,6 +55,7 @@ impl FailureReason {
             Self::AuthenticationFailed => "AuthenticationFailed",
             Self::PermissionDenied => "PermissionDenied",
             Self::ImageNotFound => "ImageNotFound",
+            Self::RequestRejected => "RequestRejected",
             Self::Throttled => "Throttled",
             Self::UpstreamUnavailable => "UpstreamUnavailable",
             Self::InvalidSpec => "InvalidSpec",
@@ -213,6 +216,7 @@ mod tests {
             AuthenticationFailed,
             PermissionDenied,
             ImageNotFound,
+            RequestRejected,
         ] {
             assert_eq!(r.retry(), Retry::Interval, "{r:?}");
         }

@@ -29,12 +29,40 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// The controllers' TagWatch caches, registered as the controllers start.
     pub caches: Caches,
+    /// Caps the polls running at once across every namespace's controller.
+    pub polls: tokio::sync::Semaphore,
     memory: Mutex<HashMap<ObjectRef<TagWatch>, PollMemory>>,
 }
 
+/// Polls running at once unless [`Context::limit_polls`] says otherwise.
+pub const DEFAULT_CONCURRENT_POLLS: usize = 16;
+
 impl Context {
-    /// A context over the given clients.
+    /// Allows `limit` polls at once instead of [`DEFAULT_CONCURRENT_POLLS`] (call before
+    /// the controllers start).
+    pub fn limit_polls(&self, limit: usize) {
+        let current = self.polls.available_permits();
+        if limit > current {
+            self.polls.add_permits(limit - current);
+        } else {
+            self.polls.forget_permits(current - limit);
+        }
+    }
+
+    /// A context over the given clients, with metrics of its own.
     pub fn new(
+        kube: kube::Client,
+        uhub: UhubClient,
+        credentials: Arc<CredentialStore>,
+        events: EventPublisher,
+    ) -> Arc<Self> {
+        let metrics = Arc::new(Metrics::new());
+        Self::with_metrics(kube, uhub, credentials, events, metrics)
+    }
+
+    /// A context over the given clients recording into `metrics` (the same the UCloud
+    /// client observes into).
+    pub fn with_metrics(
         kube: kube::Client,
         uhub: UhubClient,
         credentials: Arc<CredentialStore>,
@@ -48,6 +76,7 @@ impl Context {
             events,
             metrics,
             caches: Caches::default(),
+            polls: tokio::sync::Semaphore::new(DEFAULT_CONCURRENT_POLLS),
             memory: Mutex::default(),
         })
     }
@@ -65,5 +94,32 @@ impl Context {
     /// Forgets `key` (deleted or suspended).
     pub fn forget(&self, key: &ObjectRef<TagWatch>) {
         self.memory.lock().expect("poll memory").remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ucloud::ClientConfig;
+
+    #[tokio::test]
+    async fn the_poll_limit_can_be_raised_and_lowered() {
+        let (service, _handle) = tower_test::mock::pair::<
+            http::Request<kube::client::Body>,
+            http::Response<kube::client::Body>,
+        >();
+        let kube = kube::Client::new(service, "default");
+        let uhub = UhubClient::new(ClientConfig::default()).unwrap();
+        let ctx = Context::new(
+            kube.clone(),
+            uhub,
+            CredentialStore::new(kube.clone(), None),
+            EventPublisher::new(kube, "t"),
+        );
+        assert_eq!(ctx.polls.available_permits(), DEFAULT_CONCURRENT_POLLS);
+        ctx.limit_polls(40);
+        assert_eq!(ctx.polls.available_permits(), 40);
+        ctx.limit_polls(2);
+        assert_eq!(ctx.polls.available_permits(), 2);
     }
 }

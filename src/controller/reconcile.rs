@@ -56,8 +56,14 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
     // Not `name`: JSON logs put the span's own name under that key.
     let span = tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), tagwatch = %tw.name_any());
     async move {
+        let permit = ctx
+            .polls
+            .acquire()
+            .await
+            .expect("the poll semaphore is never closed");
         let started = std::time::Instant::now();
         let outcome = poll(&tw, &ctx, timing).await;
+        drop(permit);
         let failure = outcome.as_ref().err().map(|(reason, _)| *reason);
         ctx.metrics.observe_poll(failure, started.elapsed());
         let now = Time(Timestamp::now());
@@ -140,11 +146,19 @@ async fn poll(
     let mut request = ListTagsRequest::new(image);
     request.tag_name = tw.spec.tag_name.clone();
     request.timeout = Some(timing.timeout);
-    let listing = ctx
-        .uhub
-        .list_tags(&credentials, &request)
-        .await
-        .map_err(|e| (classify(&e), e.to_string()))?;
+    let list = || async {
+        ctx.uhub
+            .list_tags(&credentials, &request)
+            .await
+            .map_err(|e| (classify(&e), e.to_string()))
+    };
+    let mut listing = list().await?;
+    if !listing.consistent {
+        // The tag list changed while it was paged through: a tag may be missing, which
+        // would read as removed and then new again. One fresh listing settles it.
+        tracing::debug!("tag list changed while paging; listing again");
+        listing = list().await?;
+    }
     Ok((selection, listing))
 }
 
@@ -158,8 +172,21 @@ pub fn classify(error: &ucloud::Error) -> FailureReason {
         E::Unavailable(_) | E::MalformedResponse(_) | E::TooManyPages { .. } => {
             FailureReason::UpstreamUnavailable
         }
-        E::InvalidRequest(_) => FailureReason::ImageNotFound,
+        E::InvalidRequest(failure) if names_missing_image(&failure.message) => {
+            FailureReason::ImageNotFound
+        }
+        E::InvalidRequest(_) => FailureReason::RequestRejected,
     }
+}
+
+/// Whether UCloud's message says the repository or image does not exist. UHub's RetCode
+/// for that is undocumented; its messages name the parameter (`Params [ImageName] not
+/// available`) or say "not found" / "not exist".
+fn names_missing_image(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    ["[reponame]", "[imagename]", "not found", "not exist"]
+        .iter()
+        .any(|needle| lower.contains(needle))
 }
 
 async fn publish(ctx: &Context, tw: &TagWatch, events: &[Announcement]) -> Result<(), kube::Error> {
@@ -194,4 +221,63 @@ fn duration_until(t: Timestamp) -> Duration {
         .and_then(|span| Duration::try_from(span).ok())
         .unwrap_or(Duration::ZERO)
         .max(Duration::from_millis(100))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ucloud::{Error, Failure};
+
+    fn rejected(message: &str) -> Error {
+        let mut failure = Failure::new("GetImageTag", message);
+        failure.ret_code = Some(230);
+        Error::InvalidRequest(failure)
+    }
+
+    #[test]
+    fn ucloud_errors_map_to_condition_reasons() {
+        let failure = || Failure::new("GetImageTag", "x");
+        assert_eq!(
+            classify(&Error::Authentication(failure())),
+            FailureReason::AuthenticationFailed
+        );
+        assert_eq!(
+            classify(&Error::Permission(failure())),
+            FailureReason::PermissionDenied
+        );
+        assert_eq!(
+            classify(&Error::Throttled(failure())),
+            FailureReason::Throttled
+        );
+        assert_eq!(
+            classify(&Error::Unavailable(failure())),
+            FailureReason::UpstreamUnavailable
+        );
+        assert_eq!(
+            classify(&Error::MalformedResponse(failure())),
+            FailureReason::UpstreamUnavailable
+        );
+        let pages = Error::TooManyPages {
+            action: "GetImageTag".into(),
+            max_pages: 1,
+            tags_seen: 1,
+            total_count: None,
+        };
+        assert_eq!(classify(&pages), FailureReason::UpstreamUnavailable);
+        for message in [
+            "Params [ImageName] not available: image \"team/web\" not found",
+            "Params [RepoName] not available",
+            "Image Not Exist",
+        ] {
+            assert_eq!(
+                classify(&rejected(message)),
+                FailureReason::ImageNotFound,
+                "{message}"
+            );
+        }
+        assert_eq!(
+            classify(&rejected("Missing params [ProjectId]")),
+            FailureReason::RequestRejected
+        );
+    }
 }

@@ -200,7 +200,7 @@ impl UhubClient {
         };
         limiter.acquire(options.deadline).await.map_err(|needed| {
             let message = format!(
-                "the client's rate limit has no request slot for {} before the call's deadline",
+                "the client's rate limit has no free request slot before the call's deadline (next in {})",
                 humantime::format_duration(round_ms(needed))
             );
             Error::Throttled(Failure::new(action, message))

@@ -5,6 +5,8 @@
 //! synchronous and asynchronous tests can use it, and stops when dropped.
 #![allow(dead_code)]
 
+pub mod client;
+
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,258 @@
+//! The reconciler's exact Kubernetes requests, checked with kube's tower-test mock (as
+//! kube-rs's controller-rs does), with the UHub emulator in-process as UCloud.
+
+use std::sync::Arc;
+
+use http::{Method, Request, Response};
+use kube::client::Body;
+use serde_json::{Value, json};
+use tagwatch::api::v1alpha1::TagWatch;
+use tagwatch::controller::context::Context;
+use tagwatch::controller::credentials::CredentialStore;
+use tagwatch::controller::events::EventPublisher;
+use tagwatch::controller::reconcile::reconcile;
+use tagwatch::emulator::Emulator;
+use tagwatch::ucloud::{ClientConfig, UhubClient};
+use tower_test::mock::{Handle, pair};
+
+const FIXTURE: &str = "
+credentials: [{publicKey: pub-fx, privateKey: pri-fx}]
+images:
+  - repo: demo
+    image: web
+    tags:
+      - {name: v1.0.0, updateTime: '2026-11-01 10:00:00'}
+      - {name: v1.1.0, updateTime: '2026-11-02 10:00:00'}
+";
+
+fn tagwatch(status: Option<Value>, annotation: Option<&str>) -> Arc<TagWatch> {
+    let mut object = json!({
+        "apiVersion": "tagwatch.dev/v1alpha1", "kind": "TagWatch",
+        "metadata": {"name": "web", "namespace": "team", "uid": "uid-1", "generation": 1},
+        "spec": {"repoName": "demo", "imageName": "web", "interval": "1m", "secretRef": {"name": "keys"}},
+    });
+    if let Some(status) = status {
+        object["status"] = status;
+    }
+    if let Some(value) = annotation {
+        object["metadata"]["annotations"] = json!({"tagwatch.dev/reconcile-requested-at": value});
+    }
+    Arc::new(serde_json::from_value(object).unwrap())
+}
+
+fn context(emulator: &Emulator) -> (Arc<Context>, Handle<Request<Body>, Response<Body>>) {
+    let (service, handle) = pair::<Request<Body>, Response<Body>>();
+    let kube = kube::Client::new(service, "default");
+    let uhub = UhubClient::new(ClientConfig::with_endpoint(emulator.url())).unwrap();
+    let ctx = Context::new(
+        kube.clone(),
+        uhub,
+        CredentialStore::new(kube.clone(), None),
+        EventPublisher::new(kube, "test"),
+    );
+    (ctx, handle)
+}
+
+/// Answers the next request after checking its method and path; returns its JSON body.
+async fn expect(
+    handle: &mut Handle<Request<Body>, Response<Body>>,
+    method: Method,
+    path: &str,
+    status: u16,
+    answer: Value,
+) -> Value {
+    let (request, send) = handle.next_request().await.expect("another request");
+    assert_eq!(
+        (request.method(), request.uri().path()),
+        (&method, path),
+        "{}",
+        request.uri()
+    );
+    let query = request.uri().query().unwrap_or_default().to_string();
+    let body = request.into_body().collect_bytes().await.unwrap();
+    let body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).unwrap()
+    };
+    // Null answers echo the request body, as the API server does for a create.
+    let answer = if answer.is_null() {
+        body.clone()
+    } else {
+        answer
+    };
+    send.send_response(
+        Response::builder()
+            .status(status)
+            .body(serde_json::to_vec(&answer).unwrap().into())
+            .unwrap(),
+    );
+    json!({"query": query, "body": body})
+}
+
+fn secret() -> Value {
+    // base64 of pub-fx and pri-fx
+    json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "keys", "namespace": "team"},
+           "data": {"publicKey": "cHViLWZ4", "privateKey": "cHJpLWZ4"}})
+}
+
+/// What the API server answers a status patch with: the stored object.
+fn stored() -> Value {
+    serde_json::to_value(&*tagwatch(None, None)).unwrap()
+}
+
+const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/team/events";
+const STATUS: &str = "/apis/tagwatch.dev/v1alpha1/namespaces/team/tagwatches/web/status";
+
+#[tokio::test]
+async fn first_poll_reads_the_secret_announces_initial_sync_and_applies_status() {
+    let emulator = Emulator::builder()
+        .fixture_yaml(FIXTURE)
+        .unwrap()
+        .spawn()
+        .await
+        .unwrap();
+    let (ctx, mut handle) = context(&emulator);
+    let server = tokio::spawn(async move {
+        expect(
+            &mut handle,
+            Method::GET,
+            "/api/v1/namespaces/team/secrets/keys",
+            200,
+            secret(),
+        )
+        .await;
+        let event =
+            expect(&mut handle, Method::POST, EVENTS, 201, Value::Null).await["body"].clone();
+        assert_eq!(
+            (event["reason"].as_str(), event["type"].as_str()),
+            (Some("InitialSync"), Some("Normal"))
+        );
+        assert_eq!(event["note"], "found 2 tags, latest v1.1.0");
+        assert_eq!(event["regarding"]["uid"], "uid-1");
+        let patch = expect(&mut handle, Method::PATCH, STATUS, 200, stored()).await;
+        let query = patch["query"].as_str().unwrap();
+        assert!(
+            query.contains("fieldManager=tagwatch") && query.contains("force=true"),
+            "{query}"
+        );
+        let status = &patch["body"]["status"];
+        assert_eq!(patch["body"]["kind"], "TagWatch");
+        assert_eq!(
+            status["tags"][0],
+            json!({"name": "v1.1.0", "updateTime": "2026-11-02 10:00:00"})
+        );
+        assert_eq!(
+            (status["tagCount"].as_i64(), status["latestTag"].as_str()),
+            (Some(2), Some("v1.1.0"))
+        );
+        assert_eq!(status["conditions"][0]["type"], "Ready");
+        assert_eq!(status["conditions"][0]["status"], "True");
+        assert_eq!(status["observedGeneration"], 1);
+        handle
+    });
+    let action = reconcile(tagwatch(None, None), ctx)
+        .await
+        .expect("reconciled");
+    let handle = server.await.unwrap();
+    assert!(
+        format!("{action:?}").contains("requeue_after: Some("),
+        "{action:?}"
+    );
+    drop(handle);
+}
+
+#[tokio::test]
+async fn a_missing_secret_is_reported_once_and_polls_nothing() {
+    let emulator = Emulator::builder()
+        .fixture_yaml(FIXTURE)
+        .unwrap()
+        .spawn()
+        .await
+        .unwrap();
+    let (ctx, mut handle) = context(&emulator);
+    let not_found = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "secrets \"keys\" not found"});
+    let server = tokio::spawn(async move {
+        expect(
+            &mut handle,
+            Method::GET,
+            "/api/v1/namespaces/team/secrets/keys",
+            404,
+            not_found,
+        )
+        .await;
+        let event =
+            expect(&mut handle, Method::POST, EVENTS, 201, Value::Null).await["body"].clone();
+        assert_eq!(
+            (event["reason"].as_str(), event["type"].as_str()),
+            (Some("SyncFailed"), Some("Warning"))
+        );
+        let status =
+            expect(&mut handle, Method::PATCH, STATUS, 200, stored()).await["body"]["status"]
+                .clone();
+        assert_eq!(status["conditions"][0]["reason"], "CredentialsNotFound");
+        assert_eq!(
+            status["conditions"][0]["message"],
+            "Secret team/keys not found: create it with the keys publicKey and privateKey"
+        );
+        assert!(status.get("tags").is_none());
+        handle
+    });
+    reconcile(tagwatch(None, None), ctx)
+        .await
+        .expect("reconciled");
+    server.await.unwrap();
+    assert_eq!(
+        emulator.state().stats().snapshot().total,
+        0,
+        "no UCloud request without credentials"
+    );
+}
+
+#[tokio::test]
+async fn a_requested_poll_announces_the_new_tag_and_the_new_latest() {
+    let emulator = Emulator::builder()
+        .fixture_yaml(FIXTURE)
+        .unwrap()
+        .spawn()
+        .await
+        .unwrap();
+    let (ctx, mut handle) = context(&emulator);
+    let previous = json!({
+        "observedGeneration": 1, "lastSyncTime": "2026-11-27T10:00:00Z", "tagCount": 1, "latestTag": "v1.0.0",
+        "tags": [{"name": "v1.0.0", "updateTime": "2026-11-01 10:00:00"}],
+        "conditions": [{"type": "Ready", "status": "True", "reason": "Succeeded", "message": "m",
+                         "lastTransitionTime": "2026-11-27T10:00:00Z", "observedGeneration": 1}],
+    });
+    let server = tokio::spawn(async move {
+        expect(
+            &mut handle,
+            Method::GET,
+            "/api/v1/namespaces/team/secrets/keys",
+            200,
+            secret(),
+        )
+        .await;
+        let new_tag =
+            expect(&mut handle, Method::POST, EVENTS, 201, Value::Null).await["body"].clone();
+        assert_eq!(new_tag["reason"], "NewTag");
+        assert!(new_tag["note"].as_str().unwrap().contains("v1.1.0"));
+        let latest =
+            expect(&mut handle, Method::POST, EVENTS, 201, Value::Null).await["body"].clone();
+        assert_eq!(latest["reason"], "LatestTagChanged");
+        assert_eq!(latest["note"], "v1.0.0 -> v1.1.0");
+        let status =
+            expect(&mut handle, Method::PATCH, STATUS, 200, stored()).await["body"]["status"]
+                .clone();
+        assert_eq!(status["lastHandledReconcileAt"], "now");
+        assert_eq!(
+            status["conditions"][0]["lastTransitionTime"],
+            "2026-11-27T10:00:00Z"
+        );
+        handle
+    });
+    reconcile(tagwatch(Some(previous), Some("now")), ctx)
+        .await
+        .expect("reconciled");
+    server.await.unwrap();
+}
