@@ -26,18 +26,6 @@ use crate::ucloud::{RequestObserver, RequestOutcome};
 /// The `Content-Type` of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Every `Ready=False` reason, for the `result` label of `tagwatch_polls_total`.
-const FAILURE_REASONS: [FailureReason; 8] = [
-    FailureReason::CredentialsNotFound,
-    FailureReason::InvalidCredentials,
-    FailureReason::AuthenticationFailed,
-    FailureReason::PermissionDenied,
-    FailureReason::ImageNotFound,
-    FailureReason::Throttled,
-    FailureReason::UpstreamUnavailable,
-    FailureReason::InvalidSpec,
-];
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PollLabels {
     result: &'static str,
@@ -165,7 +153,7 @@ impl Metrics {
             leader.clone(),
         );
 
-        let results = FAILURE_REASONS.map(FailureReason::as_str);
+        let results = FailureReason::ALL.map(FailureReason::as_str);
         for result in results.into_iter().chain([SUCCEEDED]) {
             polls.get_or_create_owned(&PollLabels { result });
         }

@@ -69,13 +69,10 @@ fn every_family_is_described_and_the_text_is_openmetrics() {
         sample(&text, "tagwatch_polls_total{result=\"Succeeded\"}"),
         Some(0.0)
     );
-    assert_eq!(
-        sample(
-            &text,
-            "tagwatch_polls_total{result=\"UpstreamUnavailable\"}"
-        ),
-        Some(0.0)
-    );
+    for reason in FailureReason::ALL {
+        let series = format!("tagwatch_polls_total{{result=\"{}\"}}", reason.as_str());
+        assert_eq!(sample(&text, &series), Some(0.0), "{series}");
+    }
     assert_eq!(
         sample(&text, "tagwatch_tagwatches{ready=\"Unknown\"}"),
         Some(0.0)
