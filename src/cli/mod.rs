@@ -1,6 +1,7 @@
 //! The `tagwatch` command line: global options (logging), the subcommands, and how a
 //! command's outcome becomes one stderr line and an exit code ([`exit`]).
 
+pub mod election;
 pub mod exit;
 pub mod output;
 pub mod run;

@@ -1,16 +1,24 @@
 //! `tagwatch run`: the operator. Finds the cluster as kubectl does (KUBECONFIG, then the
 //! in-cluster service account), builds the shared UCloud client with its global rate
-//! limit, serves health probes, and runs the controller until SIGTERM or SIGINT.
+//! limit and metrics, serves `/metrics`, `/healthz` and `/readyz`, and runs the
+//! controllers until SIGTERM or SIGINT: at once, or with `--leader-elect` only while
+//! holding the leader-election Lease.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use clap::Args;
+use futures::FutureExt;
 
+use super::election::ElectionArgs;
 use super::exit::Exit;
 use super::tags::endpoint_arg;
 use crate::controller::context::Context;
 use crate::controller::credentials::CredentialStore;
+use crate::controller::endpoints::{Probes, Role};
 use crate::controller::events::EventPublisher;
+use crate::controller::leader::{Ended, LeaderElector, run_elected};
+use crate::controller::metrics::Metrics;
 use crate::controller::run::{Scope, run as run_controllers};
 use crate::ucloud::{ClientConfig, Credentials, DEFAULT_ENDPOINT, RateLimit, UhubClient};
 
@@ -72,9 +80,14 @@ pub struct RunArgs {
     )]
     pub metrics_addr: SocketAddr,
 
-    /// Name reported in events (reportingInstance); the pod name in a cluster.
+    /// Name reported in events (reportingInstance) and leading the leader-election
+    /// identity; the pod name in a cluster, the host name by default.
     #[arg(long, value_name = "NAME", env = "POD_NAME")]
     pub instance: Option<String>,
+
+    /// Leader election.
+    #[command(flatten)]
+    pub election: ElectionArgs,
 }
 
 /// Runs the operator until a shutdown signal.
@@ -93,10 +106,19 @@ pub async fn run(args: RunArgs) -> Exit {
         Ok(limit) => limit,
         Err(err) => return super::fail(Exit::Usage, &err),
     };
-    let uhub = match UhubClient::new(ClientConfig {
-        rate_limit: Some(rate_limit),
-        ..ClientConfig::with_endpoint(&args.endpoint)
-    }) {
+    let instance = args.instance.clone().unwrap_or_else(default_instance);
+    let election = match args.election.config(&instance) {
+        Ok(election) => election,
+        Err(err) => return super::fail(Exit::Usage, &err),
+    };
+    let metrics = Arc::new(Metrics::new());
+    let uhub = match UhubClient::with_observer(
+        ClientConfig {
+            rate_limit: Some(rate_limit),
+            ..ClientConfig::with_endpoint(&args.endpoint)
+        },
+        Some(metrics.clone()),
+    ) {
         Ok(client) => client,
         Err(err) => return super::fail(Exit::Usage, &err),
     };
@@ -118,12 +140,12 @@ pub async fn run(args: RunArgs) -> Exit {
             );
         }
     };
-    let instance = args.instance.clone().unwrap_or_else(default_instance);
-    let ctx = Context::new(
+    let ctx = Context::with_metrics(
         kube.clone(),
         uhub,
         CredentialStore::new(kube.clone(), defaults),
-        EventPublisher::new(kube, instance),
+        EventPublisher::new(kube.clone(), instance),
+        metrics.clone(),
     );
     ctx.limit_polls(usize::from(args.concurrency));
     let scope = Scope {
@@ -131,12 +153,35 @@ pub async fn run(args: RunArgs) -> Exit {
         label_selector: args.selector.clone(),
     };
     tracing::info!(endpoint = %args.endpoint, namespaces = ?scope.namespaces, concurrency = args.concurrency,
-        qps = args.ucloud_qps, burst = args.ucloud_burst, metrics = %args.metrics_addr, "tagwatch starting");
-    let health = tokio::spawn(crate::controller::health::serve(listener));
-    run_controllers(ctx, scope, args.concurrency, shutdown_signal()).await;
-    health.abort();
+        qps = args.ucloud_qps, burst = args.ucloud_burst, metrics = %args.metrics_addr,
+        leader_elect = election.is_some(), "tagwatch starting");
+    let probes = Probes::new(metrics, ctx.caches.clone());
+    let endpoints = tokio::spawn(crate::controller::endpoints::serve(
+        listener,
+        probes.clone(),
+    ));
+    let shutdown = shutdown_signal().boxed().shared();
+    let exit = match election {
+        None => {
+            probes.set_role(Role::Leading);
+            run_controllers(ctx, scope, args.concurrency, shutdown).await;
+            Exit::Success
+        }
+        Some(config) => {
+            let elector = LeaderElector::new(kube, config);
+            let controllers = || run_controllers(ctx, scope, args.concurrency, shutdown.clone());
+            match run_elected(elector, &probes, shutdown.clone(), controllers).await {
+                Ended::Shutdown => Exit::Success,
+                Ended::LeadershipLost(why) => {
+                    tracing::error!(reason = %why, "leadership lost: exiting so that a restart rejoins the election as a standby");
+                    super::fail(Exit::Failure, &format!("leadership lost: {why}"))
+                }
+            }
+        }
+    };
+    endpoints.abort();
     tracing::info!("tagwatch stopped");
-    Exit::Success
+    exit
 }
 
 fn default_instance() -> String {
@@ -154,5 +199,37 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM received, shutting down"),
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, shutting down"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn operations_doc_lists_every_flag_with_its_environment_variable() {
+        let doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operations.md"));
+        let cli = Cli::command();
+        let run = cli.find_subcommand("run").expect("the run subcommand");
+        let flags = run.get_arguments().chain(cli.get_arguments());
+        let mut checked = 0;
+        for arg in flags.filter(|a| a.get_long().is_some_and(|l| l != "help" && l != "version")) {
+            let long = arg.get_long().unwrap();
+            let row = doc
+                .lines()
+                .find(|line| line.starts_with(&format!("| `--{long}")))
+                .unwrap_or_else(|| panic!("docs/operations.md has no row for --{long}"));
+            if let Some(env) = arg.get_env() {
+                let env = env.to_str().unwrap();
+                assert!(
+                    row.contains(&format!("| `{env}` |")),
+                    "the row of --{long} lacks {env}: {row}"
+                );
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, 17, "flags of tagwatch run, global ones included");
     }
 }

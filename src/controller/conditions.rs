@@ -47,6 +47,19 @@ pub enum Retry {
 }
 
 impl FailureReason {
+    /// Every reason, in declaration order.
+    pub const ALL: [FailureReason; 9] = [
+        Self::CredentialsNotFound,
+        Self::InvalidCredentials,
+        Self::AuthenticationFailed,
+        Self::PermissionDenied,
+        Self::ImageNotFound,
+        Self::RequestRejected,
+        Self::Throttled,
+        Self::UpstreamUnavailable,
+        Self::InvalidSpec,
+    ];
+
     /// The condition reason, as it appears in status and events.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -221,5 +234,25 @@ mod tests {
             assert_eq!(r.retry(), Retry::Interval, "{r:?}");
         }
         assert_eq!(InvalidSpec.retry(), Retry::SpecChange);
+    }
+
+    #[test]
+    fn all_lists_every_reason_once_in_order() {
+        use FailureReason::*;
+        // Exhaustive: a new reason does not compile here until it is given a place.
+        let position = |r: FailureReason| match r {
+            CredentialsNotFound => 0,
+            InvalidCredentials => 1,
+            AuthenticationFailed => 2,
+            PermissionDenied => 3,
+            ImageNotFound => 4,
+            RequestRejected => 5,
+            Throttled => 6,
+            UpstreamUnavailable => 7,
+            InvalidSpec => 8,
+        };
+        for (i, r) in FailureReason::ALL.into_iter().enumerate() {
+            assert_eq!(position(r), i, "{r:?}");
+        }
     }
 }

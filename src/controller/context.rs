@@ -1,5 +1,6 @@
 //! State shared by every reconcile: the Kubernetes and UCloud clients, credentials,
-//! the event publisher and what is remembered of each TagWatch's schedule.
+//! the event publisher, metrics, the controllers' caches and what is remembered of each
+//! TagWatch's schedule.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,8 +8,10 @@ use std::sync::{Arc, Mutex};
 use kube::runtime::reflector::ObjectRef;
 
 use crate::api::v1alpha1::TagWatch;
+use crate::controller::caches::Caches;
 use crate::controller::credentials::CredentialStore;
 use crate::controller::events::EventPublisher;
+use crate::controller::metrics::Metrics;
 use crate::controller::schedule::PollMemory;
 use crate::ucloud::UhubClient;
 
@@ -22,6 +25,10 @@ pub struct Context {
     pub credentials: Arc<CredentialStore>,
     /// Publishes events exactly once.
     pub events: EventPublisher,
+    /// The process's metrics.
+    pub metrics: Arc<Metrics>,
+    /// The controllers' TagWatch caches, registered as the controllers start.
+    pub caches: Caches,
     /// Caps the polls running at once across every namespace's controller.
     pub polls: tokio::sync::Semaphore,
     memory: Mutex<HashMap<ObjectRef<TagWatch>, PollMemory>>,
@@ -42,18 +49,33 @@ impl Context {
         }
     }
 
-    /// A context over the given clients.
+    /// A context over the given clients, with metrics of its own.
     pub fn new(
         kube: kube::Client,
         uhub: UhubClient,
         credentials: Arc<CredentialStore>,
         events: EventPublisher,
     ) -> Arc<Self> {
+        let metrics = Arc::new(Metrics::new());
+        Self::with_metrics(kube, uhub, credentials, events, metrics)
+    }
+
+    /// A context over the given clients recording into `metrics` (the same the UCloud
+    /// client observes into).
+    pub fn with_metrics(
+        kube: kube::Client,
+        uhub: UhubClient,
+        credentials: Arc<CredentialStore>,
+        events: EventPublisher,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             kube,
             uhub,
             credentials,
             events,
+            metrics,
+            caches: Caches::default(),
             polls: tokio::sync::Semaphore::new(DEFAULT_CONCURRENT_POLLS),
             memory: Mutex::default(),
         })

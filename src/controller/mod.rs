@@ -1,11 +1,15 @@
 //! The TagWatch controller: Kubernetes I/O around a poll (credentials, status, events,
 //! requeue). The decisions it acts on come from [`crate::tags`] and [`schedule`].
 
+pub mod caches;
 pub mod conditions;
 pub mod context;
 pub mod credentials;
+pub mod endpoints;
 pub mod events;
-pub mod health;
+pub mod leader;
+pub mod lease;
+pub mod metrics;
 pub mod reconcile;
 pub mod run;
 pub mod schedule;

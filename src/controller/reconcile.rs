@@ -53,15 +53,19 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
         Due::Never => return Ok(Action::await_change()),
         Due::Now => {}
     }
-    let span = tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), name = %tw.name_any());
+    // Not `name`: JSON logs put the span's own name under that key.
+    let span = tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), tagwatch = %tw.name_any());
     async move {
         let permit = ctx
             .polls
             .acquire()
             .await
             .expect("the poll semaphore is never closed");
+        let started = std::time::Instant::now();
         let outcome = poll(&tw, &ctx, timing).await;
         drop(permit);
+        let failure = outcome.as_ref().err().map(|(reason, _)| *reason);
+        ctx.metrics.observe_poll(failure, started.elapsed());
         let now = Time(Timestamp::now());
         let previous = ctx.memory(&key).map_or(0, |m| m.failures);
         let (status, events, memory) = match outcome {
@@ -104,6 +108,7 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
         };
         publish(&ctx, &tw, &events).await?;
         write_status(&ctx, &tw, &status).await?;
+        ctx.metrics.count_new_tags(&events);
         ctx.remember(key, memory);
         Ok(match memory.next_poll {
             Some(next) => Action::requeue(duration_until(next)),

@@ -57,6 +57,7 @@ pub async fn run(
         let controller = Controller::new(tagwatches, config)
             .with_config(controller::Config::default().concurrency(concurrency));
         let store = controller.store();
+        ctx.caches.add(store.clone());
         let secret_changes = watcher(secrets, watcher::Config::default().any_semantic())
             .default_backoff()
             .touched_objects();

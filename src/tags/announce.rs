@@ -148,6 +148,21 @@ pub fn announcements(outcome: &PollOutcome<'_>) -> Vec<Announcement> {
     events
 }
 
+/// How many tags `events` announce as new: one for each `NewTag` event naming a tag,
+/// and the count a `NewTag` listing starts with ("7 new tags: ...").
+pub fn new_tag_count(events: &[Announcement]) -> usize {
+    events
+        .iter()
+        .filter(|e| e.reason == Reason::NewTag)
+        .map(|e| {
+            e.note
+                .split_once(' ')
+                .and_then(|(count, _)| count.parse().ok())
+                .unwrap_or(1)
+        })
+        .sum()
+}
+
 /// The Warning event for a failed poll with the user-facing `message`.
 pub fn sync_failed(message: &str) -> Announcement {
     Announcement {

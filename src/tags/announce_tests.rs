@@ -349,3 +349,25 @@ proptest! {
         prop_assert_eq!(events.len(), expected(added.len()) + expected(removed.len()) + latest_changed);
     }
 }
+
+#[test]
+fn new_tag_count_counts_listed_and_single_announcements() {
+    for added in [0, 1, 5, 6, 300] {
+        let changes = Changes {
+            added: many("n", added),
+            updated: Vec::new(),
+            removed: many("r", 7),
+            initial: false,
+        };
+        let events = announcements(&outcome(&changes, Some("a"), Some("b")));
+        assert_eq!(new_tag_count(&events), added, "{}", added);
+    }
+    let initial = Changes {
+        initial: true,
+        ..Changes::default()
+    };
+    assert_eq!(
+        new_tag_count(&announcements(&outcome(&initial, None, Some("v1")))),
+        0
+    );
+}

@@ -1,0 +1,241 @@
+//! The operator's Prometheus metrics, kept with prometheus-client and served as
+//! OpenMetrics text on `/metrics`: polls and their duration, UCloud requests (fed by the
+//! client's [`RequestObserver`] hook), rate-limiter waits, new tags, leadership, and the
+//! TagWatch gauges, which are computed from the controllers' caches at scrape time so
+//! that a deleted TagWatch leaves no stale series. docs/operations.md lists every name.
+//!
+//! Labels hold only bounded, non-secret values: result and reason names, UCloud action
+//! names, RetCodes and HTTP statuses. No TagWatch, Secret, key or URL appears in them.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::controller::caches::{self, Caches};
+use crate::controller::conditions::{FailureReason, SUCCEEDED};
+use crate::tags::announce::{self, Announcement};
+use crate::ucloud::{RequestObserver, RequestOutcome};
+
+/// The `Content-Type` of [`Metrics::encode`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PollLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    action: String,
+    result: &'static str,
+    ret_code: String,
+    http_status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabels {
+    action: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReadyLabels {
+    ready: &'static str,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// The metrics of one operator process.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    polls: Family<PollLabels, Counter>,
+    poll_duration: Histogram,
+    ucloud_requests: Family<RequestLabels, Counter>,
+    ucloud_request_duration: HistogramFamily<ActionLabels>,
+    rate_limit_wait: Histogram,
+    new_tags: Counter,
+    tags_tracked: Gauge,
+    tagwatches: Family<ReadyLabels, Gauge>,
+    leader: Gauge,
+}
+
+fn poll_buckets() -> Histogram {
+    // 5 ms .. ~82 s: a poll may page through many requests and wait for the rate limit.
+    Histogram::new(exponential_buckets(0.005, 2.0, 15))
+}
+
+fn request_buckets() -> Histogram {
+    // 5 ms .. ~20 s.
+    Histogram::new(exponential_buckets(0.005, 2.0, 13))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// All metrics registered under the `tagwatch_` prefix, with every poll result and
+    /// Ready status present (at zero) from the start.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("tagwatch");
+        let polls = Family::<PollLabels, Counter>::default();
+        let poll_duration = poll_buckets();
+        let ucloud_requests = Family::<RequestLabels, Counter>::default();
+        let ucloud_request_duration: HistogramFamily<ActionLabels> =
+            Family::new_with_constructor(request_buckets);
+        // 1 ms .. ~65 s.
+        let rate_limit_wait = Histogram::new(exponential_buckets(0.001, 4.0, 9));
+        let new_tags = Counter::default();
+        let tags_tracked = Gauge::default();
+        let tagwatches = Family::<ReadyLabels, Gauge>::default();
+        let leader = Gauge::default();
+
+        registry.register(
+            "build",
+            "The tagwatch version; always 1",
+            Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+        );
+        registry.register(
+            "polls",
+            "Polls of a TagWatch by result: Succeeded or the Ready=False reason",
+            polls.clone(),
+        );
+        registry.register_with_unit(
+            "poll_duration",
+            "Time a poll took: credentials and every UCloud request of the listing",
+            Unit::Seconds,
+            poll_duration.clone(),
+        );
+        registry.register(
+            "ucloud_requests",
+            "HTTP requests to the UCloud API, retries included, by action, result, RetCode and HTTP status",
+            ucloud_requests.clone(),
+        );
+        registry.register_with_unit(
+            "ucloud_request_duration",
+            "Latency of one UCloud API request, from sending it until its body was decoded",
+            Unit::Seconds,
+            ucloud_request_duration.clone(),
+        );
+        registry.register_with_unit(
+            "ucloud_rate_limit_wait",
+            "Time a UCloud request waited for the operator-wide rate limiter",
+            Unit::Seconds,
+            rate_limit_wait.clone(),
+        );
+        registry.register(
+            "new_tags",
+            "Tags announced as new (NewTag events), counted once the poll's status is written",
+            new_tags.clone(),
+        );
+        registry.register(
+            "tags_tracked",
+            "Tags tracked over all TagWatches served (sum of status.tagCount); 0 on a standby",
+            tags_tracked.clone(),
+        );
+        registry.register(
+            "tagwatches",
+            "TagWatches served, by the status of their Ready condition; 0 on a standby",
+            tagwatches.clone(),
+        );
+        registry.register(
+            "leader",
+            "1 while this process runs the controllers (it holds the lease, or leader election is off), else 0",
+            leader.clone(),
+        );
+
+        let results = FailureReason::ALL.map(FailureReason::as_str);
+        for result in results.into_iter().chain([SUCCEEDED]) {
+            polls.get_or_create_owned(&PollLabels { result });
+        }
+        for ready in ["True", "False", "Unknown"] {
+            tagwatches.get_or_create_owned(&ReadyLabels { ready });
+        }
+        Self {
+            registry,
+            polls,
+            poll_duration,
+            ucloud_requests,
+            ucloud_request_duration,
+            rate_limit_wait,
+            new_tags,
+            tags_tracked,
+            tagwatches,
+            leader,
+        }
+    }
+
+    /// Records a finished poll: `failure` is `None` when it succeeded.
+    pub fn observe_poll(&self, failure: Option<FailureReason>, duration: Duration) {
+        let result = failure.map_or(SUCCEEDED, FailureReason::as_str);
+        self.polls.get_or_create(&PollLabels { result }).inc();
+        self.poll_duration.observe(duration.as_secs_f64());
+    }
+
+    /// Counts the new tags announced by a poll whose status was written.
+    pub fn count_new_tags(&self, events: &[Announcement]) {
+        self.new_tags.inc_by(announce::new_tag_count(events) as u64);
+    }
+
+    /// Sets the leader gauge.
+    pub fn set_leader(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
+    }
+
+    /// The OpenMetrics text of every metric, with the TagWatch gauges computed from
+    /// `caches` now.
+    pub fn encode(&self, caches: &Caches) -> String {
+        let tagwatches = caches.tagwatches();
+        let counts = caches::ready_counts(&tagwatches);
+        for (ready, count) in [
+            ("True", counts.ready),
+            ("False", counts.not_ready),
+            ("Unknown", counts.unknown),
+        ] {
+            let count = i64::try_from(count).unwrap_or(i64::MAX);
+            self.tagwatches
+                .get_or_create(&ReadyLabels { ready })
+                .set(count);
+        }
+        self.tags_tracked.set(caches::tags_tracked(&tagwatches));
+        let mut text = String::new();
+        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        text
+    }
+}
+
+impl RequestObserver for Metrics {
+    fn observe(&self, outcome: &RequestOutcome<'_>) {
+        let labels = RequestLabels {
+            action: outcome.action.to_string(),
+            result: outcome.result_label(),
+            ret_code: outcome
+                .ret_code
+                .map_or_else(|| "none".to_string(), |c| c.to_string()),
+            http_status: outcome
+                .http_status
+                .map_or_else(|| "none".to_string(), |s| s.to_string()),
+        };
+        self.ucloud_requests.get_or_create(&labels).inc();
+        self.ucloud_request_duration
+            .get_or_create(&ActionLabels {
+                action: labels.action,
+            })
+            .observe(outcome.latency.as_secs_f64());
+        self.rate_limit_wait
+            .observe(outcome.rate_limit_wait.as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+#[path = "metrics_tests.rs"]
+mod tests;
