@@ -2,6 +2,7 @@
 //! command's outcome becomes one stderr line and an exit code ([`exit`]).
 
 pub mod exit;
+pub mod notify_args;
 pub mod output;
 pub mod run;
 pub mod tags;

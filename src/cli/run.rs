@@ -3,15 +3,19 @@
 //! limit, serves health probes, and runs the controller until SIGTERM or SIGINT.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use clap::Args;
 
 use super::exit::Exit;
+use super::notify_args::NotifyArgs;
 use super::tags::endpoint_arg;
 use crate::controller::context::Context;
 use crate::controller::credentials::CredentialStore;
 use crate::controller::events::EventPublisher;
 use crate::controller::run::{Scope, run as run_controllers};
+use crate::notify::Notifier;
+use crate::notify::observe::NoObserver;
 use crate::ucloud::{ClientConfig, Credentials, DEFAULT_ENDPOINT, RateLimit, UhubClient};
 
 /// Arguments of `tagwatch run`; each flag can also be set from the environment.
@@ -75,6 +79,10 @@ pub struct RunArgs {
     /// Name reported in events (reportingInstance); the pod name in a cluster.
     #[arg(long, value_name = "NAME", env = "POD_NAME")]
     pub instance: Option<String>,
+
+    /// Webhook notification settings.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// Runs the operator until a shutdown signal.
@@ -119,11 +127,16 @@ pub async fn run(args: RunArgs) -> Exit {
         }
     };
     let instance = args.instance.clone().unwrap_or_else(default_instance);
+    let notifier = match Notifier::new(kube.clone(), args.notify.config(), Arc::new(NoObserver)) {
+        Ok(notifier) => notifier,
+        Err(err) => return super::fail(Exit::Failure, &err),
+    };
     let ctx = Context::new(
         kube.clone(),
         uhub,
         CredentialStore::new(kube.clone(), defaults),
         EventPublisher::new(kube, instance),
+        notifier,
     );
     let scope = Scope {
         namespaces: args.namespaces.clone(),

@@ -75,7 +75,7 @@ pub(crate) fn endpoint_arg(value: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-fn positive_duration(value: &str) -> Result<Duration, String> {
+pub(crate) fn positive_duration(value: &str) -> Result<Duration, String> {
     match humantime::parse_duration(value) {
         Ok(d) if d.is_zero() => Err("must be positive".into()),
         Ok(d) => Ok(d),

@@ -1,5 +1,6 @@
 //! State shared by every reconcile: the Kubernetes and UCloud clients, credentials,
-//! the event publisher and what is remembered of each TagWatch's schedule.
+//! the event publisher, the notifier and what is remembered of each TagWatch's
+//! schedule.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,6 +11,7 @@ use crate::api::v1alpha1::TagWatch;
 use crate::controller::credentials::CredentialStore;
 use crate::controller::events::EventPublisher;
 use crate::controller::schedule::PollMemory;
+use crate::notify::Notifier;
 use crate::ucloud::UhubClient;
 
 /// Everything a reconcile needs.
@@ -22,6 +24,8 @@ pub struct Context {
     pub credentials: Arc<CredentialStore>,
     /// Publishes events exactly once.
     pub events: EventPublisher,
+    /// Sends webhook notifications outside the poll.
+    pub notifier: Arc<Notifier>,
     memory: Mutex<HashMap<ObjectRef<TagWatch>, PollMemory>>,
 }
 
@@ -32,12 +36,14 @@ impl Context {
         uhub: UhubClient,
         credentials: Arc<CredentialStore>,
         events: EventPublisher,
+        notifier: Arc<Notifier>,
     ) -> Arc<Self> {
         Arc::new(Self {
             kube,
             uhub,
             credentials,
             events,
+            notifier,
             memory: Mutex::default(),
         })
     }

@@ -6,6 +6,7 @@ pub mod context;
 pub mod credentials;
 pub mod events;
 pub mod health;
+pub mod notifications;
 pub mod reconcile;
 pub mod run;
 pub mod schedule;
