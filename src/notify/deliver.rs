@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::header::CONTENT_TYPE;
 use tokio::time::Instant;
 
-use super::sign::{SIGNATURE_HEADER, signature};
+use super::sign::{HUB_SIGNATURE_HEADER, SIGNATURE_HEADER, signature};
 use super::target::Target;
 use crate::api::v1alpha1::NotifyEvent;
 use crate::ucloud::config::USER_AGENT;
@@ -62,7 +62,10 @@ pub async fn send(
         .header(EVENT_HEADER, delivery.kind.as_str())
         .body(delivery.body.to_owned());
     if let Some(token) = &target.token {
-        request = request.header(SIGNATURE_HEADER, signature(token, delivery.body.as_bytes()));
+        let signature = signature(token, delivery.body.as_bytes());
+        request = request
+            .header(HUB_SIGNATURE_HEADER, &signature)
+            .header(SIGNATURE_HEADER, signature);
     }
     let deadline = Instant::now() + timeout;
     let response = match tokio::time::timeout_at(deadline, request.send()).await {

@@ -1,11 +1,14 @@
 //! The `X-Signature` header: `sha256=<hex HMAC-SHA256(token, body)>`, the format Flux's
-//! `generic-hmac` Receiver verifies.
+//! `generic-hmac` Receiver verifies, also sent as `X-Hub-Signature-256`.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// The header carrying the body's signature.
 pub const SIGNATURE_HEADER: &str = "X-Signature";
+/// The same signature under the name GitHub gives it, which receivers that verify
+/// GitHub-style signatures read (Tekton Triggers' GitHub interceptor, for one).
+pub const HUB_SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
 
 /// The `X-Signature` value of `body` signed with `token`.
 pub fn signature(token: &str, body: &[u8]) -> String {
