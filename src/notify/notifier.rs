@@ -28,6 +28,9 @@ use crate::controller::schedule;
 pub const RETRY_CAP: Duration = Duration::from_secs(300);
 /// How long the decision about a delivery id is remembered.
 const MEMO_TTL: Duration = Duration::from_secs(1800);
+/// How long a result waits for its notification to show up in a reconciled status
+/// (the cache lags behind the write that recorded it by far less).
+const RESULT_TTL: Duration = Duration::from_secs(600);
 
 type Key = ObjectRef<TagWatch>;
 
@@ -123,13 +126,15 @@ impl Notifier {
         self.state().in_flight.contains(id)
     }
 
-    /// Called once `merged` is written to `key`'s status: forgets the results folded in,
-    /// remembers what was decided, and updates the pending gauge.
+    /// Called once `merged` is written to `key`'s status: forgets the results folded in
+    /// (and any older than ten minutes), remembers what was decided, and updates the
+    /// pending gauge.
     pub fn committed(&self, key: &Key, merged: &Merged) {
         let now = Instant::now();
         let mut state = self.state();
+        let stale = Timestamp::now() - RESULT_TTL;
         if let Some(results) = state.results.get_mut(key) {
-            results.retain(|r| !merged.consumed.contains(&r.id));
+            results.retain(|r| !merged.consumed.contains(&r.id) && r.finished_at > stale);
             if results.is_empty() {
                 state.results.remove(key);
             }

@@ -82,7 +82,8 @@ pub struct Merged {
     pub delivered: Vec<String>,
     /// Notifications given up.
     pub dropped: Vec<Dropped>,
-    /// Ids of every result folded in (including results for unknown ids).
+    /// Ids of the results folded in. A result for a notification not in `pending` is
+    /// left alone: the caller's status may be older than the write that recorded it.
     pub consumed: Vec<String>,
 }
 
@@ -105,13 +106,11 @@ pub fn merge(
     rules: &Rules<'_>,
 ) -> Merged {
     let by_id: HashMap<&str, &AttemptResult> = results.iter().map(|r| (r.id.as_str(), r)).collect();
-    let mut merged = Merged {
-        consumed: results.iter().map(|r| r.id.clone()).collect(),
-        ..Merged::default()
-    };
+    let mut merged = Merged::default();
     for notification in pending {
         let mut notification = notification.clone();
         if let Some(result) = by_id.get(notification.id.as_str()) {
+            merged.consumed.push(result.id.clone());
             let Some((reason, message)) = &result.failure else {
                 merged.delivered.push(notification.id);
                 continue;
