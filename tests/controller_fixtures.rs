@@ -12,6 +12,7 @@ use tagwatch::controller::credentials::CredentialStore;
 use tagwatch::controller::events::EventPublisher;
 use tagwatch::controller::reconcile::reconcile;
 use tagwatch::emulator::Emulator;
+use tagwatch::notify;
 use tagwatch::ucloud::{ClientConfig, UhubClient};
 use tower_test::mock::{Handle, pair};
 
@@ -48,7 +49,13 @@ fn context(emulator: &Emulator) -> (Arc<Context>, Handle<Request<Body>, Response
         kube.clone(),
         uhub,
         CredentialStore::new(kube.clone(), None),
-        EventPublisher::new(kube, "test"),
+        EventPublisher::new(kube.clone(), "test"),
+        notify::Notifier::new(
+            kube.clone(),
+            notify::NotifierConfig::default(),
+            std::sync::Arc::new(notify::observe::NoObserver),
+        )
+        .unwrap(),
     );
     (ctx, handle)
 }

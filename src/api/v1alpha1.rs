@@ -103,9 +103,16 @@ pub struct TagWatchSpec {
     #[schemars(range(min = 1, max = 1000))]
     pub history_limit: i32,
 
-    /// Stop polling while true; the status is kept as it is.
+    /// Stop polling while true; the status is kept as it is. Notifications already
+    /// pending are still delivered.
     #[serde(default)]
     pub suspend: bool,
+
+    /// Webhooks called when tags change (at most 10 targets). Each target's URL and
+    /// signing token come from a Secret; see docs/notifications.md.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub notify: Vec<NotifyTarget>,
 }
 
 /// A reference to a Secret in the TagWatch's namespace.
@@ -122,6 +129,67 @@ pub struct SecretReference {
     /// exists so that admission can reject it with a clear message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+}
+
+/// One webhook target of `spec.notify`.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NotifyTarget {
+    /// The Secret, in the TagWatch's namespace, holding the target's `url` (http:// or
+    /// https://) and optionally a `token`: with it, each body is signed with HMAC-SHA256
+    /// in the header `X-Signature: sha256=<hex>`.
+    pub secret_ref: SecretReference,
+
+    /// Which changes are sent. Default: `NewTag` and `LatestTagChanged`.
+    #[serde(default = "default_notify_events")]
+    #[schemars(length(min = 1, max = 4), extend("x-kubernetes-list-type" = "set"))]
+    pub events: Vec<NotifyEvent>,
+
+    /// The body format; `json` is the only one so far.
+    #[serde(default)]
+    pub format: NotifyFormat,
+}
+
+/// A kind of change a notification reports.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NotifyEvent {
+    /// Tags appeared.
+    NewTag,
+    /// Tags' `updateTime` or digest changed.
+    TagUpdated,
+    /// Tags disappeared.
+    TagRemoved,
+    /// `status.latestTag` changed.
+    LatestTagChanged,
+}
+
+impl NotifyEvent {
+    /// Every kind, in the order a poll's notifications are created.
+    pub const ALL: [NotifyEvent; 4] = [
+        NotifyEvent::NewTag,
+        NotifyEvent::TagUpdated,
+        NotifyEvent::TagRemoved,
+        NotifyEvent::LatestTagChanged,
+    ];
+
+    /// The name as it appears in the API and in payloads, e.g. `NewTag`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyEvent::NewTag => "NewTag",
+            NotifyEvent::TagUpdated => "TagUpdated",
+            NotifyEvent::TagRemoved => "TagRemoved",
+            NotifyEvent::LatestTagChanged => "LatestTagChanged",
+        }
+    }
+}
+
+/// The body format of a notification.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyFormat {
+    /// The JSON document of docs/notification.schema.json.
+    #[default]
+    Json,
 }
 
 /// Tag name filter: `include` and `exclude` are regular expressions (RE2-like syntax,
@@ -241,6 +309,53 @@ pub struct TagWatchStatus {
     /// The last value of the `tagwatch.dev/reconcile-requested-at` annotation acted upon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_reconcile_at: Option<String>,
+
+    /// Notifications not delivered yet, oldest first (at most 100). They are recorded
+    /// before the first attempt, so a restarted operator still delivers them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_notifications: Vec<PendingNotification>,
+}
+
+/// A notification waiting for delivery, in `status.pendingNotifications`.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingNotification {
+    /// The delivery id: the body's `deliveryId` and the `X-Tagwatch-Delivery` header,
+    /// the same on every attempt, so receivers can drop duplicates.
+    pub id: String,
+    /// The index in `spec.notify` of the target when the notification was created.
+    pub target: i32,
+    /// The target's Secret, which identifies the target.
+    pub secret_name: String,
+    /// The kind of change.
+    #[serde(rename = "type")]
+    pub type_: NotifyEvent,
+    /// The request body, sent unchanged on every attempt.
+    pub body: String,
+    /// Attempts made so far.
+    pub attempts: i32,
+    /// When the change was noticed; the notification is dropped once it is older than
+    /// the operator's `--notify-max-age`.
+    pub created_at: Time,
+    /// Not sent again before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<Time>,
+    /// Why the last attempt failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<DeliveryError>,
+}
+
+/// Why a delivery attempt failed. Never contains the target's URL or token.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryError {
+    /// `DeliveryFailed` (the target could not be reached or did not answer 2xx) or
+    /// `InvalidTarget` (the Secret is missing or unusable).
+    pub reason: String,
+    /// What went wrong.
+    pub message: String,
+    /// When the attempt ended.
+    pub time: Time,
 }
 
 /// One tag in `status.tags`.
@@ -258,6 +373,10 @@ pub struct TagStatus {
 
 fn default_interval() -> String {
     "5m".to_string()
+}
+
+fn default_notify_events() -> Vec<NotifyEvent> {
+    vec![NotifyEvent::NewTag, NotifyEvent::LatestTagChanged]
 }
 
 fn default_history_limit() -> i32 {

@@ -3,6 +3,7 @@
 
 pub mod election;
 pub mod exit;
+pub mod notify_args;
 pub mod output;
 pub mod run;
 pub mod tags;

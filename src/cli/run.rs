@@ -12,6 +12,7 @@ use futures::FutureExt;
 
 use super::election::ElectionArgs;
 use super::exit::Exit;
+use super::notify_args::NotifyArgs;
 use super::tags::endpoint_arg;
 use crate::controller::context::Context;
 use crate::controller::credentials::CredentialStore;
@@ -20,6 +21,8 @@ use crate::controller::events::EventPublisher;
 use crate::controller::leader::{Ended, LeaderElector, run_elected};
 use crate::controller::metrics::Metrics;
 use crate::controller::run::{Scope, run as run_controllers};
+use crate::notify::Notifier;
+use crate::notify::observe::NoObserver;
 use crate::ucloud::{ClientConfig, Credentials, DEFAULT_ENDPOINT, RateLimit, UhubClient};
 
 /// Arguments of `tagwatch run`; each flag can also be set from the environment.
@@ -88,6 +91,10 @@ pub struct RunArgs {
     /// Leader election.
     #[command(flatten)]
     pub election: ElectionArgs,
+
+    /// Webhook notification settings.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// Runs the operator until a shutdown signal.
@@ -140,11 +147,16 @@ pub async fn run(args: RunArgs) -> Exit {
             );
         }
     };
+    let notifier = match Notifier::new(kube.clone(), args.notify.config(), Arc::new(NoObserver)) {
+        Ok(notifier) => notifier,
+        Err(err) => return super::fail(Exit::Failure, &err),
+    };
     let ctx = Context::with_metrics(
         kube.clone(),
         uhub,
         CredentialStore::new(kube.clone(), defaults),
         EventPublisher::new(kube.clone(), instance),
+        notifier,
         metrics.clone(),
     );
     ctx.limit_polls(usize::from(args.concurrency));

@@ -1,6 +1,6 @@
 //! State shared by every reconcile: the Kubernetes and UCloud clients, credentials,
-//! the event publisher, metrics, the controllers' caches and what is remembered of each
-//! TagWatch's schedule.
+//! the event publisher, the notifier and what is remembered of each TagWatch's
+//! schedule.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,6 +13,7 @@ use crate::controller::credentials::CredentialStore;
 use crate::controller::events::EventPublisher;
 use crate::controller::metrics::Metrics;
 use crate::controller::schedule::PollMemory;
+use crate::notify::Notifier;
 use crate::ucloud::UhubClient;
 
 /// Everything a reconcile needs.
@@ -25,6 +26,8 @@ pub struct Context {
     pub credentials: Arc<CredentialStore>,
     /// Publishes events exactly once.
     pub events: EventPublisher,
+    /// Sends webhook notifications outside the poll.
+    pub notifier: Arc<Notifier>,
     /// The process's metrics.
     pub metrics: Arc<Metrics>,
     /// The controllers' TagWatch caches, registered as the controllers start.
@@ -55,9 +58,10 @@ impl Context {
         uhub: UhubClient,
         credentials: Arc<CredentialStore>,
         events: EventPublisher,
+        notifier: Arc<Notifier>,
     ) -> Arc<Self> {
         let metrics = Arc::new(Metrics::new());
-        Self::with_metrics(kube, uhub, credentials, events, metrics)
+        Self::with_metrics(kube, uhub, credentials, events, notifier, metrics)
     }
 
     /// A context over the given clients recording into `metrics` (the same the UCloud
@@ -67,6 +71,7 @@ impl Context {
         uhub: UhubClient,
         credentials: Arc<CredentialStore>,
         events: EventPublisher,
+        notifier: Arc<Notifier>,
         metrics: Arc<Metrics>,
     ) -> Arc<Self> {
         Arc::new(Self {
@@ -74,6 +79,7 @@ impl Context {
             uhub,
             credentials,
             events,
+            notifier,
             metrics,
             caches: Caches::default(),
             polls: tokio::sync::Semaphore::new(DEFAULT_CONCURRENT_POLLS),
@@ -100,6 +106,7 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notify;
     use crate::ucloud::ClientConfig;
 
     #[tokio::test]
@@ -114,7 +121,13 @@ mod tests {
             kube.clone(),
             uhub,
             CredentialStore::new(kube.clone(), None),
-            EventPublisher::new(kube, "t"),
+            EventPublisher::new(kube.clone(), "t"),
+            notify::Notifier::new(
+                kube.clone(),
+                notify::NotifierConfig::default(),
+                std::sync::Arc::new(notify::observe::NoObserver),
+            )
+            .unwrap(),
         );
         assert_eq!(ctx.polls.available_permits(), DEFAULT_CONCURRENT_POLLS);
         ctx.limit_polls(40);

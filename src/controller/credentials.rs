@@ -81,18 +81,7 @@ pub fn from_secret(
         name: name.to_string(),
         problem,
     };
-    let value = |key: &str| -> Result<Option<String>, CredentialsError> {
-        let Some(bytes) = secret.data.as_ref().and_then(|d| d.get(key)) else {
-            return Ok(None);
-        };
-        let text = std::str::from_utf8(&bytes.0)
-            .map_err(|_| invalid(format!("the value of key {key} is not UTF-8 text")))?
-            .trim();
-        if text.is_empty() {
-            return Err(invalid(format!("the value of key {key} is empty")));
-        }
-        Ok(Some(text.to_string()))
-    };
+    let value = |key: &str| secret_text(secret, key).map_err(invalid);
     let required = |key: &str| value(key)?.ok_or_else(|| invalid(format!("key {key} is missing")));
     let public_key = required(PUBLIC_KEY)?;
     let private_key = required(PRIVATE_KEY)?;
@@ -102,6 +91,22 @@ pub fn from_secret(
         Some(token) => credentials.with_security_token(token),
         None => credentials,
     })
+}
+
+/// The text of `key` in a Secret's data, trimmed of surrounding white space (values
+/// stored from files often end in a newline); `None` when the key is absent. The error
+/// names the key, never the value.
+pub fn secret_text(secret: &Secret, key: &str) -> Result<Option<String>, String> {
+    let Some(bytes) = secret.data.as_ref().and_then(|d| d.get(key)) else {
+        return Ok(None);
+    };
+    let text = std::str::from_utf8(&bytes.0)
+        .map_err(|_| format!("the value of key {key} is not UTF-8 text"))?
+        .trim();
+    if text.is_empty() {
+        return Err(format!("the value of key {key} is empty"));
+    }
+    Ok(Some(text.to_string()))
 }
 
 /// Resolves and caches credentials for TagWatches.
@@ -170,11 +175,12 @@ impl CredentialStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use k8s_openapi::ByteString;
 
-    fn secret(entries: &[(&str, &[u8])]) -> Secret {
+    /// A Secret whose data holds `entries`.
+    pub(crate) fn secret(entries: &[(&str, &[u8])]) -> Secret {
         Secret {
             data: Some(
                 entries

@@ -15,12 +15,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 use sha2::{Digest, Sha256};
 
-use crate::tags::announce::{Announcement, EventKind};
+use crate::tags::announce::{Announcement, EventKind, Reason};
 
 /// The `reportingController` of every event.
 pub const REPORTING_CONTROLLER: &str = "tagwatch.dev/controller";
-/// The `action` of every event: what the controller was doing.
+/// The `action` of events about polls: what the controller was doing.
 const ACTION: &str = "Poll";
+/// The `action` of events about notifications.
+const NOTIFY_ACTION: &str = "Notify";
 /// Creates events with deterministic names.
 #[derive(Clone)]
 pub struct EventPublisher {
@@ -59,7 +61,13 @@ impl EventPublisher {
                 namespace: regarding.namespace.clone(),
                 ..Default::default()
             },
-            action: Some(ACTION.to_string()),
+            action: Some(
+                match draft.reason {
+                    Reason::NotificationFailed => NOTIFY_ACTION,
+                    _ => ACTION,
+                }
+                .to_string(),
+            ),
             reason: Some(draft.reason.as_str().to_string()),
             note: Some(draft.note.clone()),
             type_: Some(
@@ -102,7 +110,6 @@ pub fn event_name(regarding: &ObjectReference, draft: &Announcement) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tags::announce::Reason;
 
     fn reference(uid: &str) -> ObjectReference {
         ObjectReference {

@@ -10,6 +10,7 @@ pub mod events;
 pub mod leader;
 pub mod lease;
 pub mod metrics;
+pub mod notifications;
 pub mod reconcile;
 pub mod run;
 pub mod schedule;

@@ -12,11 +12,13 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use tracing::Instrument;
 
-use crate::api::v1alpha1::{TagWatch, TagWatchStatus};
+use crate::api::v1alpha1::{PendingNotification, TagWatch, TagWatchStatus};
 use crate::controller::conditions::{FailureReason, Retry};
 use crate::controller::context::Context;
+use crate::controller::notifications::Review;
 use crate::controller::schedule::{self, Due, PollMemory, Timing};
-use crate::controller::status::{Selection, after_failure, after_success};
+use crate::controller::status::{Polled, Selection, after_failure, after_success};
+use crate::notify::payload::{self, PollChanges};
 use crate::tags::announce::Announcement;
 use crate::ucloud::{self, ImageRef, ListTagsRequest, TagListing};
 
@@ -27,6 +29,8 @@ pub const FIELD_MANAGER: &str = "tagwatch";
 const FALLBACK_INTERVAL: Duration = Duration::from_secs(300);
 /// Retry delay after a Kubernetes API error.
 const KUBE_RETRY: Duration = Duration::from_secs(5);
+/// Retry delay after a status write met a newer TagWatch than the cached one.
+const CONFLICT_RETRY: Duration = Duration::from_secs(1);
 
 /// A reconcile that could not write to Kubernetes; retried by [`error_policy`].
 #[derive(Debug, thiserror::Error)]
@@ -42,85 +46,148 @@ type PollFailure = (FailureReason, String);
 /// Reconciles one TagWatch.
 pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, Error> {
     let key = ObjectRef::from_obj(&*tw);
-    if tw.spec.suspend {
-        ctx.forget(&key);
-        return Ok(Action::await_change());
-    }
+    let review = Review::new(&ctx, &key, &tw, Timestamp::now());
     let timing = Timing::from_spec(&tw.spec.interval, tw.spec.timeout.as_deref());
     let interval = timing.as_ref().map_or(FALLBACK_INTERVAL, |t| t.interval);
-    match schedule::due(&tw, interval, ctx.memory(&key).as_ref(), Timestamp::now()) {
-        Due::After(wait) => return Ok(Action::requeue(wait)),
-        Due::Never => return Ok(Action::await_change()),
-        Due::Now => {}
-    }
-    // Not `name`: JSON logs put the span's own name under that key.
-    let span = tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), tagwatch = %tw.name_any());
-    async move {
-        let permit = ctx
-            .polls
-            .acquire()
-            .await
-            .expect("the poll semaphore is never closed");
-        let started = std::time::Instant::now();
-        let outcome = poll(&tw, &ctx, timing).await;
-        drop(permit);
-        let failure = outcome.as_ref().err().map(|(reason, _)| *reason);
-        ctx.metrics.observe_poll(failure, started.elapsed());
-        let now = Time(Timestamp::now());
-        let previous = ctx.memory(&key).map_or(0, |m| m.failures);
-        let (status, events, memory) = match outcome {
-            Ok((selection, listing)) => {
-                let (status, events) =
-                    after_success(&tw, &selection, listing.tags, listing.total_count, &now);
-                tracing::info!(
-                    tags = status.tag_count,
-                    requests = listing.requests,
-                    "poll succeeded"
-                );
-                let next = now.0 + schedule::jittered(interval);
-                (
-                    status,
-                    events,
-                    PollMemory {
-                        next_poll: Some(next),
-                        failures: 0,
-                    },
-                )
-            }
-            Err((reason, message)) => {
-                tracing::warn!(reason = reason.as_str(), %message, "poll failed");
-                let (status, events) = after_failure(&tw, reason, &message, &now);
-                let failures = previous.saturating_add(1);
-                let next = match reason.retry() {
-                    Retry::Backoff => Some(now.0 + schedule::backoff(failures, interval)),
-                    Retry::Interval => Some(now.0 + schedule::jittered(interval)),
-                    Retry::SpecChange => None,
-                };
-                (
-                    status,
-                    events,
-                    PollMemory {
-                        next_poll: next,
-                        failures,
-                    },
-                )
-            }
-        };
-        publish(&ctx, &tw, &events).await?;
-        write_status(&ctx, &tw, &status).await?;
-        ctx.metrics.count_new_tags(&events);
-        ctx.remember(key, memory);
-        Ok(match memory.next_poll {
-            Some(next) => Action::requeue(duration_until(next)),
-            None => Action::await_change(),
-        })
-    }
-    .instrument(span)
-    .await
+    let due = if tw.spec.suspend {
+        ctx.forget(&key);
+        Due::Never
+    } else {
+        schedule::due(&tw, interval, ctx.memory(&key).as_ref(), Timestamp::now())
+    };
+    let next_poll = match due {
+        Due::After(wait) => Some(Timestamp::now() + wait),
+        Due::Never => None,
+        Due::Now => {
+            // Not `name`: JSON logs put the span's own name under that key.
+            let span = tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), tagwatch = %tw.name_any());
+            return poll_and_record(&tw, &ctx, key, timing, interval, review)
+                .instrument(span)
+                .await;
+        }
+    };
+    // No poll: only notification results or expiries may need writing.
+    let now = Time(Timestamp::now());
+    let written = match review.changed_status(&tw, &now) {
+        Some(status) => {
+            publish(&ctx, &tw, &review.events(&tw)).await?;
+            write_status(&ctx, &tw, &status).await?;
+            status.pending_notifications
+        }
+        None => tw
+            .status
+            .as_ref()
+            .map(|s| s.pending_notifications.clone())
+            .unwrap_or_default(),
+    };
+    let next_attempt = review.committed(&ctx, &key, &written, now.0);
+    Ok(requeue_at(earliest(next_poll, next_attempt)))
 }
 
-/// Retries a reconcile that failed to write to Kubernetes.
+/// Polls UHub and writes the outcome, with the notifications it calls for.
+async fn poll_and_record(
+    tw: &TagWatch,
+    ctx: &Context,
+    key: ObjectRef<TagWatch>,
+    timing: Result<Timing, String>,
+    interval: Duration,
+    mut review: Review,
+) -> Result<Action, Error> {
+    let permit = ctx
+        .polls
+        .acquire()
+        .await
+        .expect("the poll semaphore is never closed");
+    let started = std::time::Instant::now();
+    let outcome = poll(tw, ctx, timing).await;
+    drop(permit);
+    let failure = outcome.as_ref().err().map(|(reason, _)| *reason);
+    ctx.metrics.observe_poll(failure, started.elapsed());
+    let now = Time(Timestamp::now());
+    let previous = ctx.memory(&key).map_or(0, |m| m.failures);
+    let (mut status, events, memory) = match outcome {
+        Ok((selection, listing)) => {
+            let polled = after_success(tw, &selection, listing.tags, listing.total_count, &now);
+            tracing::info!(
+                tags = polled.status.tag_count,
+                requests = listing.requests,
+                "poll succeeded"
+            );
+            review.admit(notifications(tw, &polled, &now));
+            let next = now.0 + schedule::jittered(interval);
+            (
+                polled.status,
+                polled.events,
+                PollMemory {
+                    next_poll: Some(next),
+                    failures: 0,
+                },
+            )
+        }
+        Err((reason, message)) => {
+            tracing::warn!(reason = reason.as_str(), %message, "poll failed");
+            let (status, events) = after_failure(tw, reason, &message, &now);
+            let failures = previous.saturating_add(1);
+            let next = match reason.retry() {
+                Retry::Backoff => Some(now.0 + schedule::backoff(failures, interval)),
+                Retry::Interval => Some(now.0 + schedule::jittered(interval)),
+                Retry::SpecChange => None,
+            };
+            (
+                status,
+                events,
+                PollMemory {
+                    next_poll: next,
+                    failures,
+                },
+            )
+        }
+    };
+    review.apply(tw, &mut status, &now);
+    publish(ctx, tw, &events).await?;
+    publish(ctx, tw, &review.events(tw)).await?;
+    write_status(ctx, tw, &status).await?;
+    ctx.metrics.count_new_tags(&events);
+    ctx.remember(key.clone(), memory);
+    let next_attempt = review.committed(ctx, &key, &status.pending_notifications, now.0);
+    Ok(requeue_at(earliest(memory.next_poll, next_attempt)))
+}
+
+/// The notifications of a successful poll, each with a new random delivery id.
+fn notifications(tw: &TagWatch, polled: &Polled, now: &Time) -> Vec<PendingNotification> {
+    let previous_latest = tw.status.as_ref().and_then(|s| s.latest_tag.as_deref());
+    let changes = PollChanges {
+        changes: &polled.changes,
+        previous_latest,
+        latest: polled.latest.as_ref(),
+        revision: polled.status.revision.as_deref().unwrap_or_default(),
+    };
+    payload::notifications(tw, &changes, now, || uuid::Uuid::new_v4().to_string())
+}
+
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn requeue_at(next: Option<Timestamp>) -> Action {
+    match next {
+        Some(next) => Action::requeue(duration_until(next)),
+        None => Action::await_change(),
+    }
+}
+
+/// Retries a reconcile that failed to write to Kubernetes. A conflict means the cached
+/// TagWatch was older than the stored one: the watch brings the new one at once.
 pub fn error_policy(tw: Arc<TagWatch>, error: &Error, _ctx: Arc<Context>) -> Action {
+    if let Error::Kube(kube::Error::Api(status)) = error
+        && status.code == 409
+    {
+        tracing::debug!(namespace = %tw.namespace().unwrap_or_default(), name = %tw.name_any(), "status changed meanwhile, reconciling again");
+        return Action::requeue(CONFLICT_RETRY);
+    }
     tracing::warn!(namespace = %tw.namespace().unwrap_or_default(), name = %tw.name_any(), %error, "reconcile failed");
     Action::requeue(KUBE_RETRY)
 }
@@ -206,9 +273,13 @@ async fn write_status(
     status: &TagWatchStatus,
 ) -> Result<(), kube::Error> {
     let api: Api<TagWatch> = Api::namespaced(ctx.kube.clone(), &tw.namespace().unwrap_or_default());
+    // The resourceVersion makes the write conditional: a status computed from a cached
+    // TagWatch older than the last write (say, one that still lists a notification
+    // since delivered) is refused with 409 Conflict instead of undoing that write.
     let patch = serde_json::json!({
         "apiVersion": "tagwatch.dev/v1alpha1",
         "kind": "TagWatch",
+        "metadata": {"resourceVersion": tw.resource_version()},
         "status": status,
     });
     let params = PatchParams::apply(FIELD_MANAGER).force();

@@ -1,7 +1,8 @@
 //! Wires the controller to the cluster: one kube-runtime `Controller` per namespace in
 //! scope (or one for all namespaces), each watching TagWatches and the metadata of
-//! Secrets, so that a Secret change wakes the TagWatches that reference it and drops its
-//! cached credentials. Stops gracefully on the shutdown signal.
+//! Secrets, so that a Secret change wakes the TagWatches that reference it (for UCloud
+//! credentials or a notification target) and drops its cached credentials, and woken by
+//! the notifier when a delivery attempt ends. Stops gracefully on the shutdown signal.
 
 use std::sync::Arc;
 
@@ -55,7 +56,8 @@ pub async fn run(
             config = config.labels(selector);
         }
         let controller = Controller::new(tagwatches, config)
-            .with_config(controller::Config::default().concurrency(concurrency));
+            .with_config(controller::Config::default().concurrency(concurrency))
+            .reconcile_on(ctx.notifier.wakeups(namespace.clone()));
         let store = controller.store();
         ctx.caches.add(store.clone());
         let secret_changes = watcher(secrets, watcher::Config::default().any_semantic())
@@ -77,8 +79,8 @@ pub async fn run(
     join_all(controllers).await;
 }
 
-/// Drops the cached credentials of a changed Secret and the remembered schedules of the
-/// TagWatches using it (so a failed one polls at once), and returns those TagWatches.
+/// Drops the cached credentials of a changed Secret, makes notifications to it due at
+/// once, and returns the TagWatches using it.
 fn secret_touched(
     ctx: &Context,
     store: &Store<TagWatch>,
@@ -90,11 +92,15 @@ fn secret_touched(
     store
         .state()
         .into_iter()
-        .filter(|tw| {
-            tw.namespace().as_deref() == Some(namespace.as_str())
-                && tw.spec.secret_ref.as_ref().is_some_and(|r| r.name == name)
+        .filter(|tw| tw.namespace().as_deref() == Some(namespace.as_str()))
+        .filter_map(|tw| {
+            let key = ObjectRef::from_obj(&*tw);
+            let notifies = tw.spec.notify.iter().any(|t| t.secret_ref.name == name);
+            if notifies {
+                ctx.notifier.secret_changed(&key, &name);
+            }
+            let polls = tw.spec.secret_ref.as_ref().is_some_and(|r| r.name == name);
+            (notifies || polls).then_some(key)
         })
-        .map(|tw| ObjectRef::from_obj(&*tw))
-        .inspect(|key| ctx.forget(key))
         .collect()
 }

@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use crate::api::v1alpha1::{PolicySpec, SortOrder, TagStatus, TagWatch, TagWatchStatus};
 use crate::controller::conditions::{self, FailureReason};
 use crate::tags::announce::{self, Announcement, PollOutcome};
-use crate::tags::diff::diff;
+use crate::tags::diff::{Changes, diff};
 use crate::tags::filter::TagFilter;
 use crate::tags::policy::{CompiledPolicy, Order, Policy};
 use crate::tags::revision::revision;
@@ -91,6 +91,19 @@ fn next_status(tw: &TagWatch) -> TagWatchStatus {
     status
 }
 
+/// What a successful poll produces.
+#[derive(Clone, Debug)]
+pub struct Polled {
+    /// The status to write.
+    pub status: TagWatchStatus,
+    /// The events to publish.
+    pub events: Vec<Announcement>,
+    /// What changed since the previous sync.
+    pub changes: Changes,
+    /// The policy's pick, with its UpdateTime and digest.
+    pub latest: Option<Tag>,
+}
+
 /// After a successful listing: the tracked tags (filtered, newest first), the diff
 /// against the previous status, the policy's pick, and the events announcing them.
 pub fn after_success(
@@ -99,7 +112,7 @@ pub fn after_success(
     listed: Vec<Tag>,
     upstream_total: u64,
     now: &Time,
-) -> (TagWatchStatus, Vec<Announcement>) {
+) -> Polled {
     let mut tracked = selection.filter.apply(listed);
     sort_newest_first(&mut tracked);
     let previous_window: Vec<Tag> = tw
@@ -116,7 +129,8 @@ pub fn after_success(
             tag_count: s.tag_count.unwrap_or_default() as usize,
         });
     let changes = diff(previous, &tracked);
-    let latest = selection.policy.select(&tracked).map(|t| t.name.clone());
+    let latest_tag = selection.policy.select(&tracked).cloned();
+    let latest = latest_tag.as_ref().map(|t| t.name.clone());
     let revision = revision(&tracked);
     let previous_latest = tw.status.as_ref().and_then(|s| s.latest_tag.as_deref());
     let announcements = announce::announcements(&PollOutcome {
@@ -149,7 +163,12 @@ pub fn after_success(
         tw.metadata.generation,
         now,
     );
-    (status, announcements)
+    Polled {
+        status,
+        events: announcements,
+        changes,
+        latest: latest_tag,
+    }
 }
 
 /// After a failed poll: the previous tags and counts stay as they were; `Ready=False`

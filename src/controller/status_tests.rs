@@ -32,9 +32,9 @@ fn reasons(events: &[Announcement]) -> Vec<Reason> {
 fn poll(tw: &mut TagWatch, tags: Vec<Tag>, at: i64) -> Vec<Announcement> {
     let selection = Selection::compile(tw).unwrap();
     let total = tags.len() as u64;
-    let (status, events) = after_success(tw, &selection, tags, total, &time(at));
-    tw.status = Some(status);
-    events
+    let polled = after_success(tw, &selection, tags, total, &time(at));
+    tw.status = Some(polled.status);
+    polled.events
 }
 
 #[test]

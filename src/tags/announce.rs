@@ -51,6 +51,8 @@ pub enum Reason {
     LatestTagChanged,
     /// A poll failed.
     SyncFailed,
+    /// Webhook notifications were given up.
+    NotificationFailed,
 }
 
 impl Reason {
@@ -63,6 +65,7 @@ impl Reason {
             Reason::TagRemoved => "TagRemoved",
             Reason::LatestTagChanged => "LatestTagChanged",
             Reason::SyncFailed => "SyncFailed",
+            Reason::NotificationFailed => "NotificationFailed",
         }
     }
 }
@@ -170,6 +173,16 @@ pub fn sync_failed(message: &str) -> Announcement {
         kind: EventKind::Warning,
         note: fit(message.to_string()),
         key: message.to_string(),
+    }
+}
+
+/// The Warning event for notifications given up, identified by `key`.
+pub fn notification_failed(note: String, key: String) -> Announcement {
+    Announcement {
+        reason: Reason::NotificationFailed,
+        kind: EventKind::Warning,
+        note: fit(note),
+        key,
     }
 }
 
@@ -312,17 +325,23 @@ fn listing(head: &str, names: &[&str], limit: usize) -> String {
 
 /// `note` cut to at most [`NOTE_LIMIT_BYTES`] bytes on a character boundary, ending with
 /// "..." when cut.
-fn fit(mut note: String) -> String {
-    if note.len() <= NOTE_LIMIT_BYTES {
-        return note;
+fn fit(note: String) -> String {
+    cut(note, NOTE_LIMIT_BYTES)
+}
+
+/// `text` cut to at most `limit` (> 3) bytes on a character boundary, ending with "..."
+/// when cut.
+pub fn cut(mut text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
     }
-    let mut end = NOTE_LIMIT_BYTES - "...".len();
-    while !note.is_char_boundary(end) {
+    let mut end = limit - "...".len();
+    while !text.is_char_boundary(end) {
         end -= 1;
     }
-    note.truncate(end);
-    note.push_str("...");
-    note
+    text.truncate(end);
+    text.push_str("...");
+    text
 }
 
 #[cfg(test)]

@@ -1,0 +1,163 @@
+//! What a poll's changes send: one notification per target and kind of change, with the
+//! JSON body of docs/notification.schema.json. Pure: the caller passes the time and the
+//! source of delivery ids.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde::Serialize;
+
+use crate::api::v1alpha1::{NotifyEvent, PendingNotification, TagStatus, TagWatch};
+use crate::tags::Tag;
+use crate::tags::diff::Changes;
+
+/// At most this many tags are listed in one notification; `tagsOmitted` counts the rest.
+pub const MAX_TAGS: usize = 50;
+
+/// What a successful poll found, as far as notifications are concerned.
+#[derive(Clone, Copy, Debug)]
+pub struct PollChanges<'a> {
+    /// Compared with the previous sync.
+    pub changes: &'a Changes,
+    /// `status.latestTag` before the poll.
+    pub previous_latest: Option<&'a str>,
+    /// The policy's pick now.
+    pub latest: Option<&'a Tag>,
+    /// `status.revision` now.
+    pub revision: &'a str,
+}
+
+/// The JSON body of a notification.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payload {
+    /// The kind of change.
+    #[serde(rename = "type")]
+    pub type_: NotifyEvent,
+    /// Unique per notification and target; the same on every attempt.
+    pub delivery_id: String,
+    /// When the change was noticed (RFC 3339).
+    pub timestamp: String,
+    /// The TagWatch that noticed it.
+    pub tag_watch: TagWatchIdentity,
+    /// `spec.repoName`.
+    pub repo: String,
+    /// `spec.imageName`.
+    pub image: String,
+    /// The tags concerned, at most [`MAX_TAGS`]: new, updated (as they are now), removed
+    /// (as they were), or for `LatestTagChanged` the new latest tag.
+    pub tags: Vec<TagStatus>,
+    /// How many tags concerned are not listed in `tags`; absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub tags_omitted: usize,
+    /// `status.latestTag` after the change; null when the policy selects no tag.
+    pub latest_tag: Option<String>,
+    /// Only for `LatestTagChanged`: the latest tag before (null when there was none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_latest_tag: Option<Option<String>>,
+    /// `status.revision` after the change.
+    pub revision: String,
+}
+
+/// Which TagWatch a notification comes from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TagWatchIdentity {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// Its UID.
+    pub uid: String,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The notifications of one poll: for each target of `spec.notify` and each kind of
+/// change it subscribes to that happened, one pending notification with a new id from
+/// `new_id`. Nothing on the first sync: tags that already existed are not announced.
+pub fn notifications(
+    tw: &TagWatch,
+    poll: &PollChanges<'_>,
+    now: &Time,
+    mut new_id: impl FnMut() -> String,
+) -> Vec<PendingNotification> {
+    if poll.changes.initial || tw.spec.notify.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (index, target) in tw.spec.notify.iter().enumerate() {
+        for kind in NotifyEvent::ALL {
+            if !target.events.contains(&kind) {
+                continue;
+            }
+            let Some((tags, previous_latest_tag)) = concerned(kind, poll) else {
+                continue;
+            };
+            let id = new_id();
+            let payload = Payload {
+                type_: kind,
+                delivery_id: id.clone(),
+                timestamp: now.0.to_string(),
+                tag_watch: identity(tw),
+                repo: tw.spec.repo_name.clone(),
+                image: tw.spec.image_name.clone(),
+                tags_omitted: tags.len().saturating_sub(MAX_TAGS),
+                tags: tags
+                    .iter()
+                    .take(MAX_TAGS)
+                    .map(|t| TagStatus::from(*t))
+                    .collect(),
+                latest_tag: poll.latest.map(|t| t.name.clone()),
+                previous_latest_tag,
+                revision: poll.revision.to_string(),
+            };
+            out.push(PendingNotification {
+                id,
+                target: i32::try_from(index).unwrap_or(i32::MAX),
+                secret_name: target.secret_ref.name.clone(),
+                type_: kind,
+                body: serde_json::to_string(&payload).expect("a payload always serializes"),
+                attempts: 0,
+                created_at: now.clone(),
+                next_attempt_at: None,
+                last_error: None,
+            });
+        }
+    }
+    out
+}
+
+/// The tags a notification of `kind` lists (and for `LatestTagChanged` the previous
+/// latest tag), or `None` when nothing of that kind happened.
+fn concerned<'a>(
+    kind: NotifyEvent,
+    poll: &PollChanges<'a>,
+) -> Option<(Vec<&'a Tag>, Option<Option<String>>)> {
+    let changes = poll.changes;
+    let tags: Vec<&Tag> = match kind {
+        NotifyEvent::NewTag => changes.added.iter().collect(),
+        NotifyEvent::TagUpdated => changes.updated.iter().map(|u| &u.new).collect(),
+        NotifyEvent::TagRemoved => changes.removed.iter().collect(),
+        NotifyEvent::LatestTagChanged => {
+            let now = poll.latest.map(|t| t.name.as_str());
+            if now == poll.previous_latest {
+                return None;
+            }
+            let previous = poll.previous_latest.map(str::to_string);
+            return Some((poll.latest.into_iter().collect(), Some(previous)));
+        }
+    };
+    (!tags.is_empty()).then_some((tags, None))
+}
+
+fn identity(tw: &TagWatch) -> TagWatchIdentity {
+    TagWatchIdentity {
+        namespace: tw.metadata.namespace.clone().unwrap_or_default(),
+        name: tw.metadata.name.clone().unwrap_or_default(),
+        uid: tw.metadata.uid.clone().unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+#[path = "payload_tests.rs"]
+mod tests;
