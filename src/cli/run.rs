@@ -242,6 +242,6 @@ mod tests {
             }
             checked += 1;
         }
-        assert_eq!(checked, 17, "flags of tagwatch run, global ones included");
+        assert_eq!(checked, 20, "flags of tagwatch run, global ones included");
     }
 }
