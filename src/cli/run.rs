@@ -22,7 +22,6 @@ use crate::controller::leader::{Ended, LeaderElector, run_elected};
 use crate::controller::metrics::Metrics;
 use crate::controller::run::{Scope, run as run_controllers};
 use crate::notify::Notifier;
-use crate::notify::observe::NoObserver;
 use crate::ucloud::{ClientConfig, Credentials, DEFAULT_ENDPOINT, RateLimit, UhubClient};
 
 /// Arguments of `tagwatch run`; each flag can also be set from the environment.
@@ -147,7 +146,7 @@ pub async fn run(args: RunArgs) -> Exit {
             );
         }
     };
-    let notifier = match Notifier::new(kube.clone(), args.notify.config(), Arc::new(NoObserver)) {
+    let notifier = match Notifier::new(kube.clone(), args.notify.config(), metrics.clone()) {
         Ok(notifier) => notifier,
         Err(err) => return super::fail(Exit::Failure, &err),
     };

@@ -20,6 +20,8 @@ use prometheus_client::registry::{Registry, Unit};
 
 use crate::controller::caches::{self, Caches};
 use crate::controller::conditions::{FailureReason, SUCCEEDED};
+use crate::notify::observe::{AttemptLabel, DeliveryObserver};
+use crate::notify::pending::GiveUp;
 use crate::tags::announce::{self, Announcement};
 use crate::ucloud::{RequestObserver, RequestOutcome};
 
@@ -45,6 +47,11 @@ struct ActionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReadyLabels {
     ready: &'static str,
 }
@@ -64,6 +71,10 @@ pub struct Metrics {
     tags_tracked: Gauge,
     tagwatches: Family<ReadyLabels, Gauge>,
     leader: Gauge,
+    deliveries: Family<PollLabels, Counter>,
+    delivery_duration: Histogram,
+    notifications_given_up: Family<ReasonLabels, Counter>,
+    notifications_pending: Gauge,
 }
 
 fn poll_buckets() -> Histogram {
@@ -98,6 +109,10 @@ impl Metrics {
         let tags_tracked = Gauge::default();
         let tagwatches = Family::<ReadyLabels, Gauge>::default();
         let leader = Gauge::default();
+        let deliveries = Family::<PollLabels, Counter>::default();
+        let delivery_duration = request_buckets();
+        let notifications_given_up = Family::<ReasonLabels, Counter>::default();
+        let notifications_pending = Gauge::default();
 
         registry.register(
             "build",
@@ -153,6 +168,41 @@ impl Metrics {
             leader.clone(),
         );
 
+        registry.register(
+            "notification_deliveries",
+            "Webhook delivery attempts by result: delivered, failed or invalid_target",
+            deliveries.clone(),
+        );
+        registry.register_with_unit(
+            "notification_delivery_duration",
+            "Time one webhook delivery attempt took",
+            Unit::Seconds,
+            delivery_duration.clone(),
+        );
+        registry.register(
+            "notifications_given_up",
+            "Webhook notifications dropped undelivered, by reason: expired, target_removed or overflow",
+            notifications_given_up.clone(),
+        );
+        registry.register(
+            "notifications_pending",
+            "Webhook notifications waiting for delivery, over all TagWatches served",
+            notifications_pending.clone(),
+        );
+        for result in [
+            AttemptLabel::Delivered,
+            AttemptLabel::Failed,
+            AttemptLabel::InvalidTarget,
+        ] {
+            deliveries.get_or_create_owned(&PollLabels {
+                result: result.as_str(),
+            });
+        }
+        for reason in [GiveUp::Expired, GiveUp::TargetRemoved, GiveUp::Overflow] {
+            notifications_given_up.get_or_create_owned(&ReasonLabels {
+                reason: reason.as_str(),
+            });
+        }
         let results = FailureReason::ALL.map(FailureReason::as_str);
         for result in results.into_iter().chain([SUCCEEDED]) {
             polls.get_or_create_owned(&PollLabels { result });
@@ -171,6 +221,10 @@ impl Metrics {
             tags_tracked,
             tagwatches,
             leader,
+            deliveries,
+            delivery_duration,
+            notifications_given_up,
+            notifications_pending,
         }
     }
 
@@ -210,6 +264,30 @@ impl Metrics {
         let mut text = String::new();
         encode(&mut text, &self.registry).expect("writing to a String cannot fail");
         text
+    }
+}
+
+impl DeliveryObserver for Metrics {
+    fn attempt(&self, result: AttemptLabel, latency: Duration) {
+        self.deliveries
+            .get_or_create(&PollLabels {
+                result: result.as_str(),
+            })
+            .inc();
+        self.delivery_duration.observe(latency.as_secs_f64());
+    }
+
+    fn given_up(&self, why: GiveUp) {
+        self.notifications_given_up
+            .get_or_create(&ReasonLabels {
+                reason: why.as_str(),
+            })
+            .inc();
+    }
+
+    fn pending(&self, total: usize) {
+        self.notifications_pending
+            .set(i64::try_from(total).unwrap_or(i64::MAX));
     }
 }
 
