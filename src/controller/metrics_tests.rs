@@ -225,13 +225,31 @@ fn notification_deliveries_are_counted() {
     use crate::notify::pending::GiveUp;
     let metrics = Metrics::new();
     let before = metrics.encode(&Default::default());
-    assert!(before.contains("tagwatch_notification_deliveries_total{result=\"delivered\"} 0"), "{before}");
-    metrics.attempt(AttemptLabel::Delivered, std::time::Duration::from_millis(20));
+    assert!(
+        before.contains("tagwatch_notification_deliveries_total{result=\"delivered\"} 0"),
+        "{before}"
+    );
+    metrics.attempt(
+        AttemptLabel::Delivered,
+        std::time::Duration::from_millis(20),
+    );
     metrics.given_up(GiveUp::Expired);
     metrics.pending(3);
     let after = metrics.encode(&Default::default());
-    assert!(after.contains("tagwatch_notification_deliveries_total{result=\"delivered\"} 1"), "{after}");
-    assert!(after.contains("tagwatch_notifications_given_up_total{reason=\"expired\"} 1"), "{after}");
-    assert!(after.contains("tagwatch_notifications_pending 3"), "{after}");
-    assert!(after.contains("tagwatch_notification_delivery_duration_seconds_count 1"), "{after}");
+    assert!(
+        after.contains("tagwatch_notification_deliveries_total{result=\"delivered\"} 1"),
+        "{after}"
+    );
+    assert!(
+        after.contains("tagwatch_notifications_given_up_total{reason=\"expired\"} 1"),
+        "{after}"
+    );
+    assert!(
+        after.contains("tagwatch_notifications_pending 3"),
+        "{after}"
+    );
+    assert!(
+        after.contains("tagwatch_notification_delivery_duration_seconds_count 1"),
+        "{after}"
+    );
 }
