@@ -79,8 +79,9 @@ pub async fn run(
     join_all(controllers).await;
 }
 
-/// Drops the cached credentials of a changed Secret, makes notifications to it due at
-/// once, and returns the TagWatches using it.
+/// Drops the cached credentials of a changed Secret and the remembered schedules of the
+/// TagWatches polling with it, makes notifications to it due at once, and returns the
+/// TagWatches using it.
 fn secret_touched(
     ctx: &Context,
     store: &Store<TagWatch>,
@@ -100,6 +101,11 @@ fn secret_touched(
                 ctx.notifier.secret_changed(&key, &name);
             }
             let polls = tw.spec.secret_ref.as_ref().is_some_and(|r| r.name == name);
+            if polls {
+                // A failed TagWatch then polls at once, a Ready one an interval after
+                // its last sync.
+                ctx.forget(&key);
+            }
             (notifies || polls).then_some(key)
         })
         .collect()
