@@ -13,7 +13,6 @@ mod service_account;
 use std::time::Duration;
 
 use controlplane::{ControlPlane, TestNamespace, eventually};
-use helm::chart_command;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::rbac::v1::ClusterRole;
@@ -24,35 +23,17 @@ use tagwatch::api::v1alpha1::TagWatch;
 
 /// `helm install|upgrade` of the chart as `release` in `namespace`.
 fn helm_apply(command: &str, release: &str, namespace: &str, values: &Value) {
-    let kubeconfig = ControlPlane::shared()
-        .kubeconfig_path()
-        .to_str()
-        .unwrap()
-        .to_string();
-    chart_command(
-        &[command, "--kubeconfig", &kubeconfig],
+    helm::apply(
+        ControlPlane::shared().kubeconfig_path(),
+        command,
         release,
         namespace,
         values,
-    )
-    .unwrap_or_else(|e| panic!("helm {command} {release} with {values}: {e}"));
+    );
 }
 
 fn helm_uninstall(release: &str, namespace: &str) {
-    let kubeconfig = ControlPlane::shared().kubeconfig_path();
-    let output = helm::helm(&[
-        "uninstall",
-        release,
-        "--namespace",
-        namespace,
-        "--kubeconfig",
-        kubeconfig.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "helm uninstall {release}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    helm::uninstall(ControlPlane::shared().kubeconfig_path(), release, namespace);
 }
 
 /// (verb, API group, resource) the operator needs in a namespace it serves.

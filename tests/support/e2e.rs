@@ -93,22 +93,7 @@ impl Stack {
 
     /// Creates or replaces the Secret `name` with these keys.
     pub async fn apply_secret(&self, name: &str, public_key: &str, private_key: &str) {
-        let secret: Secret = serde_json::from_value(json!({
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": name},
-            "stringData": {"publicKey": public_key, "privateKey": private_key},
-        }))
-        .expect("a Secret");
-        self.namespace
-            .api::<Secret>()
-            .patch(
-                name,
-                &PatchParams::apply("e2e").force(),
-                &Patch::Apply(&secret),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("applying Secret {name}: {e}"));
+        apply_secret(&self.namespace, name, public_key, private_key).await;
     }
 
     /// The Secret [`SECRET`] with this stack's valid keys.
@@ -119,17 +104,7 @@ impl Stack {
 
     /// Creates TagWatch `name` with `spec` (JSON as a user writes it in YAML).
     pub async fn create_tagwatch(&self, name: &str, spec: Value) -> TagWatch {
-        let tw: TagWatch = serde_json::from_value(json!({
-            "apiVersion": "tagwatch.dev/v1alpha1",
-            "kind": "TagWatch",
-            "metadata": {"name": name},
-            "spec": spec,
-        }))
-        .unwrap_or_else(|e| panic!("TagWatch {name}: {e}"));
-        self.tagwatches()
-            .create(&PostParams::default(), &tw)
-            .await
-            .unwrap_or_else(|e| panic!("creating TagWatch {name}: {e}"))
+        create_tagwatch(&self.tagwatches(), name, spec).await
     }
 
     /// A valid Secret and a TagWatch on [`REPO`]/[`IMAGE`] polled every [`INTERVAL`],
@@ -157,17 +132,7 @@ impl Stack {
         timeout: Duration,
         check: impl Fn(&TagWatch) -> Result<(), String>,
     ) -> TagWatch {
-        let api = self.tagwatches();
-        let check = &check;
-        eventually(&format!("TagWatch {name}: {what}"), timeout, || {
-            let api = api.clone();
-            async move {
-                let tw = api.get(name).await.map_err(|e| e.to_string())?;
-                check(&tw).map_err(|problem| format!("{problem}; status: {}", status_json(&tw)))?;
-                Ok(tw)
-            }
-        })
-        .await
+        wait_until(&self.tagwatches(), name, what, timeout, check).await
     }
 
     /// Waits until `Ready` has this status and reason.
@@ -178,13 +143,7 @@ impl Stack {
         reason: &str,
         timeout: Duration,
     ) -> TagWatch {
-        let what = format!("Ready={status} ({reason})");
-        self.wait_until(name, &what, timeout, |tw| match ready(tw) {
-            Some(c) if c.status == status && c.reason == reason => Ok(()),
-            Some(c) => Err(format!("Ready={} ({})", c.status, c.reason)),
-            None => Err("no Ready condition".to_string()),
-        })
-        .await
+        wait_for_ready(&self.tagwatches(), name, status, reason, timeout).await
     }
 
     /// Requests a poll through the `reconcile-requested-at` annotation and returns the
@@ -261,6 +220,82 @@ impl Drop for Stack {
     }
 }
 
+/// Creates or replaces the Secret `name` in `namespace` with these keys.
+pub async fn apply_secret(
+    namespace: &TestNamespace,
+    name: &str,
+    public_key: &str,
+    private_key: &str,
+) {
+    let secret: Secret = serde_json::from_value(json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name},
+        "stringData": {"publicKey": public_key, "privateKey": private_key},
+    }))
+    .expect("a Secret");
+    namespace
+        .api::<Secret>()
+        .patch(
+            name,
+            &PatchParams::apply("e2e").force(),
+            &Patch::Apply(&secret),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("applying Secret {name}: {e}"));
+}
+
+/// Creates TagWatch `name` with `spec` through `api`.
+pub async fn create_tagwatch(api: &Api<TagWatch>, name: &str, spec: Value) -> TagWatch {
+    let tw: TagWatch = serde_json::from_value(json!({
+        "apiVersion": "tagwatch.dev/v1alpha1",
+        "kind": "TagWatch",
+        "metadata": {"name": name},
+        "spec": spec,
+    }))
+    .unwrap_or_else(|e| panic!("TagWatch {name}: {e}"));
+    api.create(&PostParams::default(), &tw)
+        .await
+        .unwrap_or_else(|e| panic!("creating TagWatch {name}: {e}"))
+}
+
+/// Waits until TagWatch `name` of `api` satisfies `check` (which says what is missing).
+pub async fn wait_until(
+    api: &Api<TagWatch>,
+    name: &str,
+    what: &str,
+    timeout: Duration,
+    check: impl Fn(&TagWatch) -> Result<(), String>,
+) -> TagWatch {
+    let check = &check;
+    eventually(&format!("TagWatch {name}: {what}"), timeout, || {
+        let api = api.clone();
+        async move {
+            let tw = api.get(name).await.map_err(|e| e.to_string())?;
+            check(&tw).map_err(|problem| format!("{problem}; status: {}", status_json(&tw)))?;
+            Ok(tw)
+        }
+    })
+    .await
+}
+
+/// Waits until `Ready` of TagWatch `name` of `api` has this status and reason.
+pub async fn wait_for_ready(
+    api: &Api<TagWatch>,
+    name: &str,
+    status: &str,
+    reason: &str,
+    timeout: Duration,
+) -> TagWatch {
+    let what = format!("Ready={status} ({reason})");
+    wait_until(api, name, &what, timeout, |tw| match ready(tw) {
+        Some(c) if c.status == status && c.reason == reason => Ok(()),
+        Some(c) => Err(format!("Ready={} ({})", c.status, c.reason)),
+        None => Err("no Ready condition".to_string()),
+    })
+    .await
+}
+
 /// Checks that `value` stays true for the whole of `window`, reading it every
 /// 200 ms, and fails at the first reading that is not. This is the one kind of
 /// bounded wait in the suite: it proves that something does *not* happen (e.g. no
@@ -300,7 +335,7 @@ pub fn spec(extra: Value) -> Value {
 }
 
 /// The emulator fixture: [`FIXTURE_TAGS`] of [`REPO`]/[`IMAGE`], one credential.
-fn fixture(public_key: &str, private_key: &str) -> String {
+pub fn fixture(public_key: &str, private_key: &str) -> String {
     let tags: String = FIXTURE_TAGS
         .iter()
         .enumerate()

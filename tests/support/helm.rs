@@ -115,6 +115,37 @@ pub fn chart_command(
     }
 }
 
+/// `helm install|upgrade` (`command`) of the chart as `release` in `namespace` on the
+/// cluster `kubeconfig` names; panics with helm's error.
+pub fn apply(kubeconfig: &Path, command: &str, release: &str, namespace: &str, values: &Value) {
+    let kubeconfig = kubeconfig.to_str().expect("UTF-8 path");
+    chart_command(
+        &[command, "--kubeconfig", kubeconfig],
+        release,
+        namespace,
+        values,
+    )
+    .unwrap_or_else(|e| panic!("helm {command} {release} with {values}: {e}"));
+}
+
+/// `helm uninstall` of `release` in `namespace` on the cluster `kubeconfig` names;
+/// panics with helm's error.
+pub fn uninstall(kubeconfig: &Path, release: &str, namespace: &str) {
+    let output = helm(&[
+        "uninstall",
+        release,
+        "--namespace",
+        namespace,
+        "--kubeconfig",
+        kubeconfig.to_str().expect("UTF-8 path"),
+    ]);
+    assert!(
+        output.status.success(),
+        "helm uninstall {release}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The objects of `helm template` with `values`; panics with helm's error.
 pub fn render(values: &Value) -> Rendered {
     let yaml = template(values, &[]).unwrap_or_else(|e| panic!("helm template {values}: {e}"));

@@ -74,15 +74,14 @@ pub fn image() -> &'static str {
     IMAGE
 }
 
-/// `podman run --rm` of the image the way the chart runs it: read-only root
-/// filesystem, no capabilities, no privilege escalation, host network (so it reaches
-/// servers on 127.0.0.1), with further podman `options`, `env` and `args` (empty
-/// `args` runs the image's CMD).
-pub fn run(options: &[&str], env: &[(&str, &str)], args: &[&str]) -> Output {
+/// `podman run` of the image the way the chart runs it: read-only root filesystem,
+/// no capabilities, no privilege escalation, host network (so it reaches servers on
+/// 127.0.0.1), with further podman `options` and `env`; the image and its arguments
+/// are left to add.
+fn run_restricted(options: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = podman();
     command.args([
         "run",
-        "--rm",
         "--network",
         "host",
         "--read-only",
@@ -95,6 +94,67 @@ pub fn run(options: &[&str], env: &[(&str, &str)], args: &[&str]) -> Output {
     for (name, value) in env {
         command.arg("--env").arg(format!("{name}={value}"));
     }
-    command.arg(image()).args(args);
+    command.arg(image());
+    command
+}
+
+/// `podman run --rm` of the image as [`run_restricted`] describes, with `args` (empty
+/// `args` runs the image's CMD); returns once the container exits.
+pub fn run(options: &[&str], env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut options = options.to_vec();
+    options.insert(0, "--rm");
+    let mut command = run_restricted(&options, env);
+    command.args(args);
     command.output().expect("running podman run")
+}
+
+/// A container of the image running in the background; removed (`podman rm -f`) when
+/// dropped, its log printed first when the test panicked.
+pub struct Container {
+    name: String,
+}
+
+impl Container {
+    /// Starts the image as [`run_restricted`] describes, with `args`, under a unique
+    /// name.
+    pub fn start(options: &[&str], env: &[(&str, &str)], args: &[&str]) -> Container {
+        let name = format!("tagwatch-test-{}", uuid::Uuid::new_v4().simple());
+        let mut options = options.to_vec();
+        options.extend_from_slice(&["--detach", "--name", &name]);
+        let mut command = run_restricted(&options, env);
+        command.args(args);
+        let output = command.output().expect("running podman run --detach");
+        // Removed on drop even when starting failed half-way.
+        let container = Container { name };
+        succeeded(output, &format!("podman run --detach {}", args.join(" ")));
+        container
+    }
+
+    /// What the container wrote to stdout and stderr so far.
+    pub fn logs(&self) -> String {
+        let output = podman()
+            .args(["logs", &self.name])
+            .output()
+            .expect("running podman logs");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- container {} log ---\n{}--- end of log ---",
+                self.name,
+                self.logs()
+            );
+        }
+        let _ = podman()
+            .args(["rm", "--force", "--time", "0", &self.name])
+            .output();
+    }
 }
