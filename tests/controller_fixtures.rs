@@ -108,29 +108,42 @@ fn stored() -> Value {
     serde_json::to_value(&*tagwatch(None, None)).unwrap()
 }
 
+async fn emulator() -> Emulator {
+    Emulator::builder()
+        .fixture_yaml(FIXTURE)
+        .unwrap()
+        .spawn()
+        .await
+        .unwrap()
+}
+
+/// Answers the reconciler's read of the `keys` Secret.
+async fn expect_secret_read(handle: &mut Handle<Request<Body>, Response<Body>>) {
+    expect(
+        handle,
+        Method::GET,
+        "/api/v1/namespaces/team/secrets/keys",
+        200,
+        secret(),
+    )
+    .await;
+}
+
+/// Answers an event create as the API server does and returns the event.
+async fn expect_event(handle: &mut Handle<Request<Body>, Response<Body>>) -> Value {
+    expect(handle, Method::POST, EVENTS, 201, Value::Null).await["body"].clone()
+}
+
 const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/team/events";
 const STATUS: &str = "/apis/tagwatch.dev/v1alpha1/namespaces/team/tagwatches/web/status";
 
 #[tokio::test]
 async fn first_poll_reads_the_secret_announces_initial_sync_and_applies_status() {
-    let emulator = Emulator::builder()
-        .fixture_yaml(FIXTURE)
-        .unwrap()
-        .spawn()
-        .await
-        .unwrap();
+    let emulator = emulator().await;
     let (ctx, mut handle) = context(&emulator);
     let server = tokio::spawn(async move {
-        expect(
-            &mut handle,
-            Method::GET,
-            "/api/v1/namespaces/team/secrets/keys",
-            200,
-            secret(),
-        )
-        .await;
-        let event =
-            expect(&mut handle, Method::POST, EVENTS, 201, Value::Null).await["body"].clone();
+        expect_secret_read(&mut handle).await;
+        let event = expect_event(&mut handle).await;
         assert_eq!(
             (event["reason"].as_str(), event["type"].as_str()),
             (Some("InitialSync"), Some("Normal"))
@@ -171,12 +184,7 @@ async fn first_poll_reads_the_secret_announces_initial_sync_and_applies_status()
 
 #[tokio::test]
 async fn a_missing_secret_is_reported_once_and_polls_nothing() {
-    let emulator = Emulator::builder()
-        .fixture_yaml(FIXTURE)
-        .unwrap()
-        .spawn()
-        .await
-        .unwrap();
+    let emulator = emulator().await;
     let (ctx, mut handle) = context(&emulator);
     let not_found = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "secrets \"keys\" not found"});
     let server = tokio::spawn(async move {
@@ -188,8 +196,7 @@ async fn a_missing_secret_is_reported_once_and_polls_nothing() {
             not_found,
         )
         .await;
-        let event =
-            expect(&mut handle, Method::POST, EVENTS, 201, Value::Null).await["body"].clone();
+        let event = expect_event(&mut handle).await;
         assert_eq!(
             (event["reason"].as_str(), event["type"].as_str()),
             (Some("SyncFailed"), Some("Warning"))
@@ -218,12 +225,7 @@ async fn a_missing_secret_is_reported_once_and_polls_nothing() {
 
 #[tokio::test]
 async fn a_requested_poll_announces_the_new_tag_and_the_new_latest() {
-    let emulator = Emulator::builder()
-        .fixture_yaml(FIXTURE)
-        .unwrap()
-        .spawn()
-        .await
-        .unwrap();
+    let emulator = emulator().await;
     let (ctx, mut handle) = context(&emulator);
     let previous = json!({
         "observedGeneration": 1, "lastSyncTime": "2026-11-27T10:00:00Z", "tagCount": 1, "latestTag": "v1.0.0",
@@ -232,20 +234,11 @@ async fn a_requested_poll_announces_the_new_tag_and_the_new_latest() {
                          "lastTransitionTime": "2026-11-27T10:00:00Z", "observedGeneration": 1}],
     });
     let server = tokio::spawn(async move {
-        expect(
-            &mut handle,
-            Method::GET,
-            "/api/v1/namespaces/team/secrets/keys",
-            200,
-            secret(),
-        )
-        .await;
-        let new_tag =
-            expect(&mut handle, Method::POST, EVENTS, 201, Value::Null).await["body"].clone();
+        expect_secret_read(&mut handle).await;
+        let new_tag = expect_event(&mut handle).await;
         assert_eq!(new_tag["reason"], "NewTag");
         assert!(new_tag["note"].as_str().unwrap().contains("v1.1.0"));
-        let latest =
-            expect(&mut handle, Method::POST, EVENTS, 201, Value::Null).await["body"].clone();
+        let latest = expect_event(&mut handle).await;
         assert_eq!(latest["reason"], "LatestTagChanged");
         assert_eq!(latest["note"], "v1.0.0 -> v1.1.0");
         let status =

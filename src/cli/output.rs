@@ -90,12 +90,13 @@ fn cell(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tags::test_support;
 
     fn tag(name: &str, time: &str, digest: Option<&str>) -> Tag {
-        Tag {
-            name: name.into(),
-            update_time: time.into(),
-            digest: digest.map(Into::into),
+        let tag = test_support::tag(name, time);
+        match digest {
+            Some(digest) => test_support::with_digest(tag, digest),
+            None => tag,
         }
     }
 

@@ -95,8 +95,7 @@ pub fn event_name(regarding: &ObjectReference, draft: &Announcement) -> String {
         draft.reason.as_str(),
         &draft.key,
     ] {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
+        crate::tags::revision::field(&mut hasher, part);
     }
     let digest = hex::encode(&hasher.finalize()[..10]);
     let mut prefix = regarding

@@ -10,7 +10,7 @@ pub mod revision;
 pub mod semver_range;
 pub mod snapshot;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 pub mod update_time;
 
 use std::cmp::Ordering;

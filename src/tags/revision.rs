@@ -39,7 +39,8 @@ pub fn revision(tags: &[Tag]) -> String {
     format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
-fn field(hasher: &mut Sha256, text: &str) {
+/// Feeds `text` to `hasher` length-prefixed, so that field boundaries are unambiguous.
+pub(crate) fn field(hasher: &mut Sha256, text: &str) {
     hasher.update((text.len() as u64).to_be_bytes());
     hasher.update(text.as_bytes());
 }
