@@ -64,6 +64,7 @@ pub struct Metrics {
     registry: Registry,
     polls: Family<PollLabels, Counter>,
     poll_duration: Histogram,
+    schedule_lag: Histogram,
     ucloud_requests: Family<RequestLabels, Counter>,
     ucloud_request_duration: HistogramFamily<ActionLabels>,
     rate_limit_wait: Histogram,
@@ -76,6 +77,11 @@ pub struct Metrics {
     notifications_given_up: Family<ReasonLabels, Counter>,
     notifications_pending: Gauge,
 }
+
+/// Fine below 2 s, where a healthy operator's schedule lag lies.
+const SCHEDULE_LAG_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0,
+];
 
 fn poll_buckets() -> Histogram {
     // 5 ms .. ~82 s: a poll may page through many requests and wait for the rate limit.
@@ -100,6 +106,7 @@ impl Metrics {
         let mut registry = Registry::with_prefix("tagwatch");
         let polls = Family::<PollLabels, Counter>::default();
         let poll_duration = poll_buckets();
+        let schedule_lag = Histogram::new(SCHEDULE_LAG_BUCKETS.iter().copied());
         let ucloud_requests = Family::<RequestLabels, Counter>::default();
         let ucloud_request_duration: HistogramFamily<ActionLabels> =
             Family::new_with_constructor(request_buckets);
@@ -129,6 +136,12 @@ impl Metrics {
             "Time a poll took: credentials and every UCloud request of the listing",
             Unit::Seconds,
             poll_duration.clone(),
+        );
+        registry.register_with_unit(
+            "poll_schedule_lag",
+            "How late scheduled polls started: from the time the interval (or a retry's backoff) made them due until they began",
+            Unit::Seconds,
+            schedule_lag.clone(),
         );
         registry.register(
             "ucloud_requests",
@@ -214,6 +227,7 @@ impl Metrics {
             registry,
             polls,
             poll_duration,
+            schedule_lag,
             ucloud_requests,
             ucloud_request_duration,
             rate_limit_wait,
@@ -233,6 +247,11 @@ impl Metrics {
         let result = failure.map_or(SUCCEEDED, FailureReason::as_str);
         self.polls.get_or_create(&PollLabels { result }).inc();
         self.poll_duration.observe(duration.as_secs_f64());
+    }
+
+    /// Records how late a scheduled poll started.
+    pub fn observe_schedule_lag(&self, late: Duration) {
+        self.schedule_lag.observe(late.as_secs_f64());
     }
 
     /// Counts the new tags announced by a poll whose status was written.

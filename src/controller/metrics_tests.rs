@@ -41,6 +41,7 @@ fn every_family_is_described_and_the_text_is_openmetrics() {
         ("tagwatch_build", "info"),
         ("tagwatch_polls", "counter"),
         ("tagwatch_poll_duration_seconds", "histogram"),
+        ("tagwatch_poll_schedule_lag_seconds", "histogram"),
         ("tagwatch_ucloud_requests", "counter"),
         ("tagwatch_ucloud_request_duration_seconds", "histogram"),
         ("tagwatch_ucloud_rate_limit_wait_seconds", "histogram"),
@@ -252,4 +253,29 @@ fn notification_deliveries_are_counted() {
         after.contains("tagwatch_notification_delivery_duration_seconds_count 1"),
         "{after}"
     );
+}
+
+#[test]
+fn schedule_lag_has_fine_buckets_below_two_seconds() {
+    let metrics = Metrics::new();
+    for millis in [3, 40, 40, 900, 1500, 7000] {
+        metrics.observe_schedule_lag(Duration::from_millis(millis));
+    }
+    let text = metrics.encode(&Caches::default());
+    for (le, count) in [
+        ("0.005", 1.0),
+        ("0.05", 3.0),
+        ("1.0", 4.0),
+        ("2.0", 5.0),
+        ("10.0", 6.0),
+    ] {
+        assert_eq!(
+            sample(
+                &text,
+                &format!("tagwatch_poll_schedule_lag_seconds_bucket{{le=\"{le}\"}}")
+            ),
+            Some(count),
+            "le={le}"
+        );
+    }
 }

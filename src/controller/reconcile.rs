@@ -49,11 +49,12 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
     let review = Review::new(&ctx, &key, &tw, Timestamp::now());
     let timing = Timing::from_spec(&tw.spec.interval, tw.spec.timeout.as_deref());
     let interval = timing.as_ref().map_or(FALLBACK_INTERVAL, |t| t.interval);
+    let memory = ctx.memory(&key);
     let due = if tw.spec.suspend {
         ctx.forget(&key);
         Due::Never
     } else {
-        schedule::due(&tw, interval, ctx.memory(&key).as_ref(), Timestamp::now())
+        schedule::due(&tw, interval, memory.as_ref(), Timestamp::now())
     };
     let next_poll = match due {
         Due::After(wait) => Some(Timestamp::now() + wait),
@@ -61,7 +62,8 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
         Due::Now => {
             // Not `name`: JSON logs put the span's own name under that key.
             let span = tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), tagwatch = %tw.name_any());
-            return poll_and_record(&tw, &ctx, key, timing, interval, review)
+            let late = schedule::lateness(&tw, interval, memory.as_ref(), Timestamp::now());
+            return poll_and_record(&tw, &ctx, key, timing, interval, review, late)
                 .instrument(span)
                 .await;
         }
@@ -92,13 +94,18 @@ async fn poll_and_record(
     timing: Result<Timing, String>,
     interval: Duration,
     mut review: Review,
+    late: Option<Duration>,
 ) -> Result<Action, Error> {
+    let queued = std::time::Instant::now();
     let permit = ctx
         .polls
         .acquire()
         .await
         .expect("the poll semaphore is never closed");
     let started = std::time::Instant::now();
+    if let Some(late) = late {
+        ctx.metrics.observe_schedule_lag(late + (started - queued));
+    }
     let outcome = poll(tw, ctx, timing).await;
     drop(permit);
     let failure = outcome.as_ref().err().map(|(reason, _)| *reason);

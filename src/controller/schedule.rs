@@ -102,31 +102,10 @@ pub enum Due {
 /// remembered schedule applies; without one (after a restart), a TagWatch whose last
 /// poll succeeded is due one interval after `status.lastSyncTime`, any other at once.
 pub fn due(tw: &TagWatch, interval: Duration, memory: Option<&PollMemory>, now: Timestamp) -> Due {
-    let status = tw.status.as_ref();
-    let generation_changed = tw.metadata.generation != status.and_then(|s| s.observed_generation);
-    let requested = crate::controller::reconcile_request(tw);
-    let request_pending = requested.is_some()
-        && requested != status.and_then(|s| s.last_handled_reconcile_at.as_deref());
-    if generation_changed || request_pending {
-        return Due::Now;
-    }
-    let next = match memory {
-        Some(m) => match m.next_poll {
-            Some(t) => t,
-            None => return Due::Never,
-        },
-        None => {
-            let ready = status
-                .and_then(|s| super::conditions::find(&s.conditions, super::conditions::READY))
-                .is_some_and(|c| c.status == "True");
-            match status.and_then(|s| s.last_sync_time.as_ref()) {
-                Some(last) if ready => match last.0.checked_add(interval) {
-                    Ok(t) => t,
-                    Err(_) => return Due::Now,
-                },
-                _ => return Due::Now,
-            }
-        }
+    let next = match scheduled(tw, interval, memory) {
+        Scheduled::Now => return Due::Now,
+        Scheduled::Never => return Due::Never,
+        Scheduled::At(next) => next,
     };
     match now
         .until(next)
@@ -135,6 +114,57 @@ pub fn due(tw: &TagWatch, interval: Duration, memory: Option<&PollMemory>, now: 
     {
         Some(wait) if next > now && !wait.is_zero() => Due::After(wait),
         _ => Due::Now,
+    }
+}
+
+/// How late a poll starting at `now` is: the time since its schedule said it was due,
+/// for polls that follow the schedule (`None` for polls a change or a request asked for).
+pub fn lateness(
+    tw: &TagWatch,
+    interval: Duration,
+    memory: Option<&PollMemory>,
+    now: Timestamp,
+) -> Option<Duration> {
+    match scheduled(tw, interval, memory) {
+        Scheduled::At(next) if next <= now => next
+            .until(now)
+            .ok()
+            .and_then(|span| Duration::try_from(span).ok()),
+        _ => None,
+    }
+}
+
+/// When the schedule has `tw` polled next.
+enum Scheduled {
+    /// At once: the spec changed, a poll was requested, or nothing is known.
+    Now,
+    /// At this time.
+    At(Timestamp),
+    /// Not until the TagWatch changes.
+    Never,
+}
+
+fn scheduled(tw: &TagWatch, interval: Duration, memory: Option<&PollMemory>) -> Scheduled {
+    let status = tw.status.as_ref();
+    let generation_changed = tw.metadata.generation != status.and_then(|s| s.observed_generation);
+    let requested = crate::controller::reconcile_request(tw);
+    let request_pending = requested.is_some()
+        && requested != status.and_then(|s| s.last_handled_reconcile_at.as_deref());
+    if generation_changed || request_pending {
+        return Scheduled::Now;
+    }
+    if let Some(m) = memory {
+        return m.next_poll.map_or(Scheduled::Never, Scheduled::At);
+    }
+    let ready = status
+        .and_then(|s| super::conditions::find(&s.conditions, super::conditions::READY))
+        .is_some_and(|c| c.status == "True");
+    match status.and_then(|s| s.last_sync_time.as_ref()) {
+        Some(last) if ready => last
+            .0
+            .checked_add(interval)
+            .map_or(Scheduled::Now, Scheduled::At),
+        _ => Scheduled::Now,
     }
 }
 
@@ -294,5 +324,36 @@ mod tests {
         assert_eq!(due(&ok, interval, None, ts(200)), Due::Now);
         let failing = tagwatch(1, Some(synced_at(100, false)));
         assert_eq!(due(&failing, interval, None, ts(130)), Due::Now);
+    }
+
+    #[test]
+    fn lateness_counts_from_the_scheduled_time_only() {
+        let interval = Duration::from_secs(60);
+        let memory = PollMemory {
+            next_poll: Some(ts(100)),
+            failures: 0,
+        };
+        let ok = tagwatch(1, Some(synced_at(50, true)));
+        assert_eq!(
+            lateness(&ok, interval, Some(&memory), ts(103)),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(lateness(&ok, interval, Some(&memory), ts(99)), None);
+        // After a restart the schedule is lastSyncTime + interval.
+        assert_eq!(
+            lateness(&ok, interval, None, ts(111)),
+            Some(Duration::from_secs(1))
+        );
+        // A spec change or a first poll is not late: nothing scheduled it.
+        assert_eq!(
+            lateness(
+                &tagwatch(2, Some(synced_at(50, true))),
+                interval,
+                Some(&memory),
+                ts(200)
+            ),
+            None
+        );
+        assert_eq!(lateness(&tagwatch(1, None), interval, None, ts(200)), None);
     }
 }

@@ -15,6 +15,12 @@
 //!       - name: v1.0.0
 //!         updateTime: "2026-11-01 08:00:00"   # optional, defaults to load time
 //!         digest: "sha256:..."                # optional
+//! generated:                   # optional: many synthetic images, for load tests
+//!   - repo: bench
+//!     imagePrefix: img-        # images img-0 .. img-<count-1>
+//!     count: 10000
+//!     tags: 1000               # tags v1.0.0 .. v1.0.<tags-1>, a minute apart, newest
+//!                              # one minute before load time, each with a digest
 //! ```
 //!
 //! Unknown keys are errors, so a misspelt key never silently means "default".
@@ -160,6 +166,26 @@ pub struct Fixture {
     pub update_time_format: UpdateTimeFormat,
     #[serde(default)]
     pub images: Vec<ImageFixture>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated: Vec<GeneratedImages>,
+}
+
+/// Many images with synthetic tags, for load tests: `count` images named
+/// `{imagePrefix}{i}` in `repo`, each with `tags` tags `v1.0.{j}` one minute apart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GeneratedImages {
+    pub repo: String,
+    pub image_prefix: String,
+    pub count: u32,
+    pub tags: u32,
+}
+
+impl GeneratedImages {
+    /// The name of image number `i`.
+    pub fn image_name(&self, i: u32) -> String {
+        format!("{}{i}", self.image_prefix)
+    }
 }
 
 impl Fixture {
@@ -222,6 +248,20 @@ impl Fixture {
                 return Err(format!(
                     "{at}: image \"{}/{}\" is listed twice",
                     image.repo, image.image
+                ));
+            }
+        }
+        for (i, generated) in self.generated.iter().enumerate() {
+            let at = format!("generated[{i}]");
+            if generated.repo.is_empty() || generated.image_prefix.is_empty() {
+                return Err(format!("{at}: repo and imagePrefix must not be empty"));
+            }
+            if let Some(clash) = self.images.iter().find(|image| {
+                image.repo == generated.repo && image.image.starts_with(&generated.image_prefix)
+            }) {
+                return Err(format!(
+                    "{at}: image \"{}/{}\" of `images` may clash with the generated names",
+                    clash.repo, clash.image
                 ));
             }
         }

@@ -10,7 +10,9 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::{Value, json};
 
-use super::fixture::{Fixture, UpdateTimeFormat};
+use sha2::{Digest, Sha256};
+
+use super::fixture::{Fixture, GeneratedImages, UpdateTimeFormat};
 use crate::tags::{Tag, sort_newest_first, update_time::format_naive};
 
 /// One tag as served, with its `TagSet` entry pre-rendered.
@@ -122,6 +124,35 @@ impl Image {
     }
 }
 
+/// Image number `i` of `generated`: tags `v1.0.{j}` a minute apart, the newest a
+/// minute before `now`, each with a digest derived from its name.
+fn generated_image(
+    generated: &GeneratedImages,
+    i: u32,
+    now: i64,
+    format: UpdateTimeFormat,
+) -> Image {
+    let name = generated.image_name(i);
+    let count = i64::from(generated.tags);
+    // Built newest first, the order the store keeps.
+    let tags = (0..generated.tags)
+        .rev()
+        .map(|j| {
+            let tag = format!("v1.0.{j}");
+            let digest = Sha256::digest(format!("{}/{name}:{tag}", generated.repo));
+            let time = now - 60 * (count - i64::from(j));
+            StoredTag::new(tag, time, Some(format!("sha256:{digest:x}")), format)
+        })
+        .collect();
+    Image {
+        repo: generated.repo.clone(),
+        name,
+        project_id: None,
+        created: now,
+        tags,
+    }
+}
+
 /// `items[offset..offset + limit]`, clamped to the slice.
 pub fn page<T>(items: &[T], offset: usize, limit: usize) -> &[T] {
     let start = offset.min(items.len());
@@ -203,6 +234,13 @@ impl Store {
                 .collect();
             let key = (image.repo.clone(), image.image.clone());
             catalog.images.insert(key, Arc::new(base.with_tags(tags)));
+        }
+        for generated in &fixture.generated {
+            for i in 0..generated.count {
+                let image = generated_image(generated, i, now, format);
+                let key = (image.repo.clone(), image.name.clone());
+                catalog.images.insert(key, Arc::new(image));
+            }
         }
         Store {
             format,

@@ -120,3 +120,41 @@ fn many_tags_sort_like_the_crate_ordering() {
     assert_eq!(tags, sorted);
     assert_eq!(tags.len(), 200);
 }
+
+#[test]
+fn generated_images_hold_synthetic_tags_newest_first() {
+    let fixture = Fixture::from_yaml(
+        "credentials: [{publicKey: p, privateKey: s}]\n\
+         generated: [{repo: bench, imagePrefix: img-, count: 3, tags: 4}]\n",
+    )
+    .unwrap();
+    let store = Store::from_fixture(&fixture, NOW);
+    let catalog = store.snapshot();
+    assert_eq!(catalog.images_of("bench").count(), 3);
+    let image = catalog.image("bench", "img-2").unwrap();
+    assert_eq!(names(image), ["v1.0.3", "v1.0.2", "v1.0.1", "v1.0.0"]);
+    let times: Vec<i64> = image.tags().iter().map(|t| t.unix_seconds).collect();
+    assert_eq!(times, [NOW - 60, NOW - 120, NOW - 180, NOW - 240]);
+    let digest = image.tags()[0].tag.digest.as_deref().unwrap();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}"
+    );
+    let other = catalog.image("bench", "img-0").unwrap();
+    assert_ne!(other.tags()[0].tag.digest.as_deref(), Some(digest));
+}
+
+#[test]
+fn generated_names_must_not_clash_with_listed_images() {
+    let error = Fixture::from_yaml(
+        "credentials: [{publicKey: p, privateKey: s}]\n\
+         images: [{repo: bench, image: img-7}]\n\
+         generated: [{repo: bench, imagePrefix: img-, count: 3, tags: 4}]\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("generated[0]") && error.contains("bench/img-7"),
+        "{error}"
+    );
+}
