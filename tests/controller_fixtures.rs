@@ -256,3 +256,61 @@ async fn a_requested_poll_announces_the_new_tag_and_the_new_latest() {
         .expect("reconciled");
     server.await.unwrap();
 }
+
+/// The status a first poll of the fixture writes.
+async fn first_status(emulator: &Emulator) -> Value {
+    let (ctx, mut handle) = context(emulator);
+    let server = tokio::spawn(async move {
+        expect_secret_read(&mut handle).await;
+        expect_event(&mut handle).await;
+        expect(&mut handle, Method::PATCH, STATUS, 200, stored()).await["body"]["status"].clone()
+    });
+    reconcile(tagwatch(None, None), ctx)
+        .await
+        .expect("reconciled");
+    server.await.unwrap()
+}
+
+/// The requests after the Secret read of a poll that finds what `status` says, synced
+/// two minutes ago (due at the interval of 1m), with `--last-sync-refresh` `refresh`.
+async fn writes_of_a_quiet_poll(
+    emulator: &Emulator,
+    mut status: Value,
+    refresh: std::time::Duration,
+) -> Vec<String> {
+    let two_minutes_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(120);
+    status["lastSyncTime"] = json!(two_minutes_ago.to_string());
+    let (ctx, mut handle) = context(emulator);
+    ctx.set_last_sync_refresh(refresh);
+    let server = tokio::spawn(async move {
+        expect_secret_read(&mut handle).await;
+        // Answer (and note) anything else until the reconciler's client is gone.
+        let mut more = Vec::new();
+        while let Some((request, send)) = handle.next_request().await {
+            more.push(format!("{} {}", request.method(), request.uri().path()));
+            send.send_response(Response::new(serde_json::to_vec(&stored()).unwrap().into()));
+        }
+        more
+    });
+    reconcile(tagwatch(Some(status), None), ctx)
+        .await
+        .expect("reconciled");
+    server.await.unwrap()
+}
+
+#[tokio::test]
+async fn a_poll_that_finds_nothing_new_writes_nothing() {
+    let emulator = emulator().await;
+    let status = first_status(&emulator).await;
+    let ten_minutes = std::time::Duration::from_secs(600);
+    let writes = writes_of_a_quiet_poll(&emulator, status.clone(), ten_minutes).await;
+    assert!(
+        writes.is_empty(),
+        "a poll that found nothing new wrote {writes:?}"
+    );
+    // With a zero refresh every poll writes lastSyncTime (and nothing else).
+    let writes = writes_of_a_quiet_poll(&emulator, status, std::time::Duration::ZERO).await;
+    assert_eq!(writes, [format!("PATCH {STATUS}")]);
+    let polls = emulator.state().stats().snapshot().total;
+    assert_eq!(polls, 3, "every poll asked UCloud");
+}

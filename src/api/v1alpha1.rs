@@ -302,7 +302,8 @@ pub struct TagWatchStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
 
-    /// When the last successful poll finished.
+    /// When a successful poll last wrote status. Polls that find nothing new refresh it
+    /// only once it is the operator's --last-sync-refresh old (10m by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<Time>,
 

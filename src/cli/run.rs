@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 use futures::FutureExt;
@@ -67,6 +68,12 @@ pub struct RunArgs {
         default_value_t = 20
     )]
     pub ucloud_burst: u32,
+
+    /// How old status.lastSyncTime may get before a poll that found nothing new writes
+    /// it; such polls write nothing else. 0s writes status after every poll.
+    #[arg(long, value_name = "DURATION", env = "TAGWATCH_LAST_SYNC_REFRESH",
+          default_value = "10m", value_parser = humantime::parse_duration)]
+    pub last_sync_refresh: Duration,
 
     /// Use UCLOUD_PUBLIC_KEY / UCLOUD_PRIVATE_KEY / UCLOUD_SECURITY_TOKEN from the
     /// environment for TagWatches without spec.secretRef.
@@ -159,6 +166,7 @@ pub async fn run(args: RunArgs) -> Exit {
         metrics.clone(),
     );
     ctx.limit_polls(usize::from(args.concurrency));
+    ctx.set_last_sync_refresh(args.last_sync_refresh);
     let scope = Scope {
         namespaces: args.namespaces.clone(),
         label_selector: args.selector.clone(),
@@ -241,6 +249,6 @@ mod tests {
             }
             checked += 1;
         }
-        assert_eq!(checked, 20, "flags of tagwatch run, global ones included");
+        assert_eq!(checked, 21, "flags of tagwatch run, global ones included");
     }
 }

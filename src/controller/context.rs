@@ -3,7 +3,9 @@
 //! schedule.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use kube::runtime::reflector::ObjectRef;
 
@@ -35,7 +37,12 @@ pub struct Context {
     /// Caps the polls running at once across every namespace's controller.
     pub polls: tokio::sync::Semaphore,
     memory: Mutex<HashMap<ObjectRef<TagWatch>, PollMemory>>,
+    last_sync_refresh_ms: AtomicU64,
 }
+
+/// How old `lastSyncTime` may get before a poll that changed nothing writes it, unless
+/// [`Context::set_last_sync_refresh`] says otherwise.
+pub const DEFAULT_LAST_SYNC_REFRESH: Duration = Duration::from_secs(600);
 
 /// Polls running at once unless [`Context::limit_polls`] says otherwise.
 pub const DEFAULT_CONCURRENT_POLLS: usize = 16;
@@ -84,7 +91,20 @@ impl Context {
             caches: Caches::default(),
             polls: tokio::sync::Semaphore::new(DEFAULT_CONCURRENT_POLLS),
             memory: Mutex::default(),
+            last_sync_refresh_ms: AtomicU64::new(DEFAULT_LAST_SYNC_REFRESH.as_millis() as u64),
         })
+    }
+
+    /// How old `lastSyncTime` may get before a poll that changed nothing writes it
+    /// (see [`crate::controller::status::needs_write`]).
+    pub fn last_sync_refresh(&self) -> Duration {
+        Duration::from_millis(self.last_sync_refresh_ms.load(Ordering::Relaxed))
+    }
+
+    /// Sets [`Context::last_sync_refresh`]; zero writes status after every poll.
+    pub fn set_last_sync_refresh(&self, refresh: Duration) {
+        let millis = u64::try_from(refresh.as_millis()).unwrap_or(u64::MAX);
+        self.last_sync_refresh_ms.store(millis, Ordering::Relaxed);
     }
 
     /// What is remembered of `key`'s schedule.

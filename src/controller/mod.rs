@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod reconcile;
 pub mod run;
 pub mod schedule;
+pub mod secret_changes;
 pub mod status;
 
 use crate::api::{RECONCILE_REQUESTED_AT, v1alpha1::TagWatch};

@@ -17,7 +17,7 @@ use crate::controller::conditions::{FailureReason, Retry};
 use crate::controller::context::Context;
 use crate::controller::notifications::Review;
 use crate::controller::schedule::{self, Due, PollMemory, Timing};
-use crate::controller::status::{Polled, Selection, after_failure, after_success};
+use crate::controller::status::{Polled, Selection, after_failure, after_success, needs_write};
 use crate::notify::payload::{self, PollChanges};
 use crate::tags::announce::Announcement;
 use crate::ucloud::{self, ImageRef, ListTagsRequest, TagListing};
@@ -115,7 +115,7 @@ async fn poll_and_record(
     let (mut status, events, memory) = match outcome {
         Ok((selection, listing)) => {
             let polled = after_success(tw, &selection, listing.tags, listing.total_count, &now);
-            tracing::info!(
+            tracing::debug!(
                 tags = polled.status.tag_count,
                 requests = listing.requests,
                 "poll succeeded"
@@ -151,9 +151,21 @@ async fn poll_and_record(
         }
     };
     review.apply(tw, &mut status, &now);
-    publish(ctx, tw, &events).await?;
-    publish(ctx, tw, &review.events(tw)).await?;
-    write_status(ctx, tw, &status).await?;
+    let review_events = review.events(tw);
+    let refresh = ctx.last_sync_refresh();
+    if !events.is_empty()
+        || !review_events.is_empty()
+        || needs_write(tw.status.as_ref(), &status, refresh)
+    {
+        publish(ctx, tw, &events).await?;
+        publish(ctx, tw, &review_events).await?;
+        write_status(ctx, tw, &status).await?;
+        tracing::info!(
+            tags = status.tag_count,
+            events = events.len() + review_events.len(),
+            "status written"
+        );
+    }
     ctx.metrics.count_new_tags(&events);
     ctx.remember(key.clone(), memory);
     let next_attempt = review.committed(ctx, &key, &status.pending_notifications, now.0);

@@ -1,7 +1,8 @@
 //! Wires the controller to the cluster: one kube-runtime `Controller` per namespace in
 //! scope (or one for all namespaces), each watching TagWatches and the metadata of
 //! Secrets, so that a Secret change wakes the TagWatches that reference it (for UCloud
-//! credentials or a notification target) and drops its cached credentials, and woken by
+//! credentials or a notification target) and drops its cached credentials (replayed
+//! listings are not changes, see [`super::secret_changes`]), and woken by
 //! the notifier when a delivery attempt ends. Stops gracefully on the shutdown signal.
 
 use std::sync::Arc;
@@ -11,12 +12,13 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use kube::api::{Api, PartialObjectMeta};
 use kube::runtime::controller::{self, Controller};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 
 use crate::api::v1alpha1::TagWatch;
 use crate::controller::context::Context;
 use crate::controller::reconcile::{error_policy, reconcile};
+use crate::controller::secret_changes::SecretVersions;
 
 /// Which TagWatches the operator serves.
 #[derive(Clone, Debug, Default)]
@@ -55,14 +57,26 @@ pub async fn run(
         if let Some(selector) = &scope.label_selector {
             config = config.labels(selector);
         }
-        let controller = Controller::new(tagwatches, config)
+        let (store, writer) = reflector::store();
+        let trigger = watcher(tagwatches, config)
+            .default_backoff()
+            .modify(strip_unread_metadata)
+            .reflect(writer)
+            .touched_objects();
+        let controller = Controller::for_stream(trigger, store.clone())
             .with_config(controller::Config::default().concurrency(concurrency))
             .reconcile_on(ctx.notifier.wakeups(namespace.clone()));
-        let store = controller.store();
         ctx.caches.add(store.clone());
+        let mut versions = SecretVersions::default();
         let secret_changes = watcher(secrets, watcher::Config::default().any_semantic())
             .default_backoff()
-            .touched_objects();
+            .filter_map(move |event| {
+                let change = match event {
+                    Ok(event) => versions.change(event).map(Ok),
+                    Err(error) => Some(Err(error)),
+                };
+                std::future::ready(change)
+            });
         let mapper_ctx = ctx.clone();
         let mapper =
             move |secret: PartialObjectMeta<Secret>| secret_touched(&mapper_ctx, &store, &secret);
@@ -77,6 +91,20 @@ pub async fn run(
             })
     });
     join_all(controllers).await;
+}
+
+/// The annotation `kubectl apply` keeps a copy of the whole object in.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Drops what the operator never reads from a TagWatch before it is cached: the
+/// managed fields (one entry per field manager, often larger than the spec) and
+/// `kubectl apply`'s copy of the object. With thousands of TagWatches this is most
+/// of the cache.
+fn strip_unread_metadata(tw: &mut TagWatch) {
+    tw.metadata.managed_fields = None;
+    if let Some(annotations) = tw.metadata.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
 }
 
 /// Drops the cached credentials of a changed Secret and the remembered schedules of the

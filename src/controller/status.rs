@@ -208,6 +208,35 @@ pub fn after_failure(
     (status, events)
 }
 
+/// Whether `next` must be written over `previous`. A poll that changed nothing but
+/// `lastSyncTime` writes nothing (no apiserver request, no watch event, no reconcile
+/// it triggers), unless the stored `lastSyncTime` is `refresh` old or older: then it
+/// is written so that `lastSyncTime` stays at most about `refresh` behind while polls
+/// succeed. A zero `refresh` writes every poll.
+pub fn needs_write(
+    previous: Option<&TagWatchStatus>,
+    next: &TagWatchStatus,
+    refresh: std::time::Duration,
+) -> bool {
+    let Some(previous) = previous else {
+        return true;
+    };
+    let (Some(before), Some(after)) = (&previous.last_sync_time, &next.last_sync_time) else {
+        return previous != next;
+    };
+    let mut unchanged = next.clone();
+    unchanged.last_sync_time = Some(before.clone());
+    if unchanged != *previous {
+        return true;
+    }
+    let age = before
+        .0
+        .until(after.0)
+        .ok()
+        .and_then(|span| std::time::Duration::try_from(span).ok());
+    before != after && age.is_none_or(|age| age >= refresh)
+}
+
 #[cfg(test)]
 #[path = "status_tests.rs"]
 mod tests;

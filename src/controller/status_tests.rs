@@ -195,3 +195,52 @@ fn generation_and_reconcile_request_are_echoed() {
     let stalled = conditions::find(&status.conditions, conditions::STALLED).unwrap();
     assert_eq!(stalled.status, "True");
 }
+
+#[test]
+fn a_poll_that_changed_nothing_writes_only_when_last_sync_time_is_stale() {
+    let refresh = std::time::Duration::from_secs(600);
+    let tags = || vec![tag("v1", 1), tag("v2", 2)];
+    let quiet = |tw: &TagWatch, at| {
+        let selection = Selection::compile(tw).unwrap();
+        after_success(tw, &selection, tags(), 2, &time(at)).status
+    };
+    let mut tw = tagwatch(serde_json::json!({}));
+    poll(&mut tw, tags(), 100);
+    let first = tw.status.clone().unwrap();
+    assert!(
+        needs_write(None, &first, refresh),
+        "the first sync is written"
+    );
+    assert!(!needs_write(Some(&first), &quiet(&tw, 160), refresh));
+    assert!(!needs_write(Some(&first), &quiet(&tw, 699), refresh));
+    assert!(
+        needs_write(Some(&first), &quiet(&tw, 700), refresh),
+        "refresh due"
+    );
+    assert!(needs_write(
+        Some(&first),
+        &quiet(&tw, 160),
+        std::time::Duration::ZERO
+    ));
+
+    let selection = Selection::compile(&tw).unwrap();
+    let changed = after_success(&tw, &selection, vec![tag("v3", 3)], 1, &time(160)).status;
+    assert!(
+        needs_write(Some(&first), &changed, refresh),
+        "new tags are written"
+    );
+
+    // A failure is written once; the same failure again changes nothing.
+    let (failed, _) = after_failure(&tw, FailureReason::Throttled, "slow down", &time(160));
+    assert!(needs_write(Some(&first), &failed, refresh));
+    tw.status = Some(failed.clone());
+    let (again, _) = after_failure(&tw, FailureReason::Throttled, "slow down", &time(220));
+    assert!(!needs_write(Some(&failed), &again, refresh));
+    // The recovery after it is written.
+    assert!(needs_write(Some(&failed), &quiet(&tw, 280), refresh));
+
+    // A spec change (new observedGeneration) is written.
+    tw.status = Some(first.clone());
+    tw.metadata.generation = Some(2);
+    assert!(needs_write(Some(&first), &quiet(&tw, 160), refresh));
+}
