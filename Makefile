@@ -6,7 +6,7 @@ PYTHON ?= python3
 # The official UCloud Python SDK, the independent client the emulator is checked against.
 UCLOUD_SDK_VERSION := 0.11.150
 
-.PHONY: all build demo test lint fmt-check clippy unit python-sdk crds bench-emulator
+.PHONY: all build demo test lint fmt-check clippy unit python-sdk crds bench bench-scale bench-emulator
 
 all: build
 
@@ -44,6 +44,16 @@ $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION):
 	$(PYTHON) -m venv $(TOOLS)/venv
 	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check ucloud-sdk-python3==$(UCLOUD_SDK_VERSION)
 	touch $@
+
+## bench: the scale benchmark (bench-scale); the others are listed in BENCHMARKS.md.
+bench: bench-scale
+
+## bench-scale: one operator replica with 100, 1,000 and 10,000 TagWatches of 10 and
+## 1,000 tags on a private control plane (about 40 minutes; results in BENCHMARKS.md).
+## Narrow it with SCALE_ARGS, e.g. SCALE_ARGS="--tagwatches 1000 --tags 10".
+SCALE_ARGS ?=
+bench-scale: python-sdk controlplane-bin
+	$(CARGO) bench --bench scale -- $(SCALE_ARGS)
 
 ## bench-emulator: uhub-emulator's requests/s for a 100-tag page on one core (needs wrk).
 bench-emulator:

@@ -31,11 +31,21 @@ impl OperatorProcess {
     /// Starts `tagwatch run --metrics-addr 127.0.0.1:0 ARGS` with `kubeconfig`, logging
     /// JSON at `info,tagwatch=debug`; returns once it logged its metrics address.
     pub async fn start(kubeconfig: &Path, args: &[&str]) -> OperatorProcess {
+        Self::start_logging(kubeconfig, "info,tagwatch=debug", args).await
+    }
+
+    /// Like [`OperatorProcess::start`], logging at `log_level` (benchmarks measure the
+    /// operator at the level users run it at).
+    pub async fn start_logging(
+        kubeconfig: &Path,
+        log_level: &str,
+        args: &[&str],
+    ) -> OperatorProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         let stderr = std::fs::File::create(dir.path().join("stderr.log")).expect("stderr log");
         let mut command = Command::new(env!("CARGO_BIN_EXE_tagwatch"));
         command
-            .args(["--log-format", "json", "--log-level", "info,tagwatch=debug"])
+            .args(["--log-format", "json", "--log-level", log_level])
             .args(["run", "--metrics-addr", "127.0.0.1:0"])
             .args(args)
             .env("KUBECONFIG", kubeconfig)

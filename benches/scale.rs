@@ -1,0 +1,103 @@
+//! The scale benchmark: how many TagWatches one operator replica carries, at what
+//! memory and CPU, how late its polls start, and what it asks of UCloud and the
+//! apiserver. Each configuration runs the real operator (release build) on a private
+//! local control plane against the UHub emulator; see tests/support/scale.rs for the
+//! phases and BENCHMARKS.md for results.
+//!
+//! `make bench-scale` runs the default matrix; one configuration:
+//! `cargo bench --bench scale -- --tagwatches 1000 --tags 10 --interval 1m`.
+//! Under `cargo test` (no `--bench` flag) it does nothing: tests/scale_smoke.rs runs
+//! the small configuration as a test.
+
+#[path = "../tests/support/controlplane.rs"]
+mod controlplane;
+#[path = "../tests/support/emulator.rs"]
+mod emulator;
+#[path = "../tests/support/openmetrics.rs"]
+mod openmetrics;
+#[path = "../tests/support/operator.rs"]
+mod operator;
+#[path = "../tests/support/process_stats.rs"]
+mod process_stats;
+#[path = "../tests/support/scale.rs"]
+mod scale;
+#[path = "../tests/support/tagwatch_process.rs"]
+mod tagwatch_process;
+
+use std::path::Path;
+use std::time::Duration;
+
+use clap::Parser;
+use scale::{Config, Report};
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// Set by `cargo bench`; without it (under `cargo test`) nothing runs.
+    #[arg(long)]
+    bench: bool,
+    /// TagWatches per run, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+    tagwatches: Vec<u32>,
+    /// Tags per image, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "10,1000")]
+    tags: Vec<u32>,
+    /// Interval of every TagWatch.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "1m")]
+    interval: Duration,
+    /// Images that get a new tag in the push phase (at most the TagWatches).
+    #[arg(long, default_value_t = 200)]
+    pushes: u32,
+    /// `--ucloud-qps`; by default twice the request rate the configuration needs.
+    #[arg(long)]
+    ucloud_qps: Option<u32>,
+    /// `--concurrency` of the operator.
+    #[arg(long, default_value_t = 16)]
+    concurrency: u32,
+    /// Images the Python SDK baseline polls; 0 skips it.
+    #[arg(long, default_value_t = 200)]
+    python_polls: u32,
+    /// Log level of the operator.
+    #[arg(long, default_value = "info")]
+    log_level: String,
+    /// Ignored: cargo passes it to every bench target.
+    #[arg(long, hide = true)]
+    nocapture: bool,
+}
+
+fn main() {
+    let args = Args::parse();
+    if !args.bench {
+        println!("scale: run with `make bench-scale` or `cargo bench --bench scale`");
+        return;
+    }
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/venv/bin/python");
+    let python = (args.python_polls > 0).then(|| {
+        assert!(
+            python.exists(),
+            "{} is missing: run `make python-sdk`",
+            python.display()
+        );
+        python
+    });
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    println!("{}", Report::table_header());
+    for &tags in &args.tags {
+        for &tagwatches in &args.tagwatches {
+            let mut config = Config {
+                tagwatches,
+                tags,
+                interval: args.interval,
+                pushes: args.pushes,
+                ucloud_qps: 0,
+                concurrency: args.concurrency,
+                log_level: args.log_level.clone(),
+                python: python.clone(),
+                python_polls: args.python_polls,
+            };
+            config.ucloud_qps = args.ucloud_qps.unwrap_or_else(|| config.needed_qps() * 2);
+            let report = runtime.block_on(scale::run(&config));
+            println!("{}", report.table_row());
+            eprintln!("{}", report.details());
+        }
+    }
+}
