@@ -103,6 +103,14 @@ impl Tally {
         Ok(tally)
     }
 
+    /// Whether every pushed tag was named by exactly one event, and nothing else was.
+    pub fn is_clean(&self) -> bool {
+        self.missing.is_empty()
+            && self.duplicated.is_empty()
+            && self.unexpected.is_empty()
+            && self.unnamed == 0
+    }
+
     /// Adds `other`'s counts and names to this one's.
     pub fn absorb(&mut self, other: Tally) {
         self.expected += other.expected;
@@ -173,6 +181,7 @@ mod tests {
         assert_eq!(tally.duplicated, strings(&["r1", "r1"]));
         assert_eq!(tally.unexpected, strings(&["r9", "x", "y", "z"]));
         assert_eq!(tally.unnamed, 0);
+        assert!(!tally.is_clean());
     }
 
     #[test]
@@ -180,6 +189,7 @@ mod tests {
         let pushed = strings(&["r1", "r2"]);
         let notes = strings(&["new tag r2 (updateTime 2)", "new tag r1 (updateTime 1)"]);
         let tally = Tally::of(&pushed, &notes).unwrap();
+        assert!(tally.is_clean());
         assert_eq!(
             tally,
             Tally {
