@@ -6,7 +6,7 @@ PYTHON ?= python3
 # The official UCloud Python SDK, the independent client the emulator is checked against.
 UCLOUD_SDK_VERSION := 0.11.150
 
-.PHONY: all build demo test lint fmt-check clippy unit python-sdk crds bench bench-scale bench-emulator
+.PHONY: all build demo test lint fmt-check clippy unit python-sdk crds bench bench-scale bench-emulator bench-faults
 
 all: build
 
@@ -58,6 +58,14 @@ bench-scale: python-sdk controlplane-bin
 ## bench-emulator: uhub-emulator's requests/s for a 100-tag page on one core (needs wrk).
 bench-emulator:
 	bench/emulator/run.sh 10s 32
+
+## bench-faults: the reliability suite (tests/reliability.rs) in its long configuration,
+## printing its report; set TAGWATCH_RELIABILITY_SEED to replay a run's schedule.
+FAULT_BENCH_SECONDS ?= 300
+FAULT_BENCH_TAGWATCHES ?= 20
+bench-faults: controlplane-bin
+	TAGWATCH_RELIABILITY_SECONDS=$(FAULT_BENCH_SECONDS) TAGWATCH_RELIABILITY_TAGWATCHES=$(FAULT_BENCH_TAGWATCHES) \
+		$(CARGO) test --test reliability -- --exact every_pushed_tag_is_announced_once_through_faults --nocapture
 
 # ---------------------------------------------------------------------------
 # Local control plane: etcd, kube-apiserver and kubectl built from Go modules

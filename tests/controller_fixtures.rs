@@ -223,16 +223,21 @@ async fn a_missing_secret_is_reported_once_and_polls_nothing() {
     );
 }
 
-#[tokio::test]
-async fn a_requested_poll_announces_the_new_tag_and_the_new_latest() {
-    let emulator = emulator().await;
-    let (ctx, mut handle) = context(&emulator);
-    let previous = json!({
+/// The status of a sync that found v1.0.0 only.
+fn synced_at_v1_0_0() -> Value {
+    json!({
         "observedGeneration": 1, "lastSyncTime": "2026-11-27T10:00:00Z", "tagCount": 1, "latestTag": "v1.0.0",
         "tags": [{"name": "v1.0.0", "updateTime": "2026-11-01 10:00:00"}],
         "conditions": [{"type": "Ready", "status": "True", "reason": "Succeeded", "message": "m",
                          "lastTransitionTime": "2026-11-27T10:00:00Z", "observedGeneration": 1}],
-    });
+    })
+}
+
+#[tokio::test]
+async fn a_requested_poll_announces_the_new_tag_and_the_new_latest() {
+    let emulator = emulator().await;
+    let (ctx, mut handle) = context(&emulator);
+    let previous = synced_at_v1_0_0();
     let server = tokio::spawn(async move {
         expect_secret_read(&mut handle).await;
         let new_tag = expect_event(&mut handle).await;
@@ -313,4 +318,68 @@ async fn a_poll_that_finds_nothing_new_writes_nothing() {
     assert_eq!(writes, [format!("PATCH {STATUS}")]);
     let polls = emulator.state().stats().snapshot().total;
     assert_eq!(polls, 3, "every poll asked UCloud");
+}
+
+const TAGWATCH: &str = "/apis/tagwatch.dev/v1alpha1/namespaces/team/tagwatches/web";
+
+/// `tw` as the API server stores it at `resource_version`.
+fn at_version(tw: &TagWatch, resource_version: &str) -> Value {
+    let mut object = serde_json::to_value(tw).unwrap();
+    object["metadata"]["resourceVersion"] = json!(resource_version);
+    object
+}
+
+#[tokio::test]
+async fn a_cache_behind_the_last_status_write_is_read_again_so_no_tag_is_announced_twice() {
+    // The watch has stalled (as after an apiserver restart): every reconcile is handed
+    // the TagWatch as it was before the operator's own last status write.
+    let emulator = emulator().await;
+    let (ctx, mut handle) = context(&emulator);
+    let stale: Arc<TagWatch> = Arc::new(
+        serde_json::from_value(at_version(
+            &tagwatch(Some(synced_at_v1_0_0()), Some("now")),
+            "1",
+        ))
+        .unwrap(),
+    );
+    let server = tokio::spawn(async move {
+        expect_secret_read(&mut handle).await;
+        let new_tag = expect_event(&mut handle).await;
+        assert!(new_tag["note"].as_str().unwrap().contains("v1.1.0"));
+        expect_event(&mut handle).await; // LatestTagChanged
+        let written = expect(&mut handle, Method::PATCH, STATUS, 200, {
+            at_version(&tagwatch(None, Some("now")), "2")
+        })
+        .await["body"]["status"]
+            .clone();
+
+        // Meanwhile another poll was requested: the stored TagWatch asks for it.
+        let mut fresh = at_version(&tagwatch(None, Some("again")), "2");
+        fresh["status"] = written;
+        expect(&mut handle, Method::GET, TAGWATCH, 200, fresh).await;
+        let listing = expect_event(&mut handle).await;
+        let note = listing["note"].as_str().unwrap();
+        assert_eq!(listing["reason"], "NewTag");
+        assert!(note.starts_with("6 new tags: "), "{note}");
+        assert!(!note.contains("v1.1.0"), "announced again: {note}");
+        let latest = expect_event(&mut handle).await;
+        assert_eq!(latest["note"], "v1.1.0 -> n6");
+        let status = expect(&mut handle, Method::PATCH, STATUS, 200, {
+            at_version(&tagwatch(None, Some("again")), "3")
+        })
+        .await["body"]["status"]
+            .clone();
+        assert_eq!(status["lastHandledReconcileAt"], "again");
+        handle
+    });
+    reconcile(stale.clone(), ctx.clone())
+        .await
+        .expect("reconciled");
+    for n in 1..=6 {
+        let at = 1_794_000_000 + n;
+        let store = emulator.state().store();
+        store.upsert_tag("demo", "web", &format!("n{n}"), at, None);
+    }
+    reconcile(stale, ctx).await.expect("reconciled");
+    server.await.unwrap();
 }

@@ -13,6 +13,7 @@ use crate::api::v1alpha1::TagWatch;
 use crate::controller::caches::Caches;
 use crate::controller::credentials::CredentialStore;
 use crate::controller::events::EventPublisher;
+use crate::controller::freshness::WrittenVersions;
 use crate::controller::metrics::Metrics;
 use crate::controller::schedule::PollMemory;
 use crate::notify::Notifier;
@@ -36,6 +37,8 @@ pub struct Context {
     pub caches: Caches,
     /// Caps the polls running at once across every namespace's controller.
     pub polls: tokio::sync::Semaphore,
+    /// What this process last wrote to each TagWatch's status, to tell a lagging cache.
+    pub written: WrittenVersions,
     memory: Mutex<HashMap<ObjectRef<TagWatch>, PollMemory>>,
     last_sync_refresh_ms: AtomicU64,
 }
@@ -90,6 +93,7 @@ impl Context {
             metrics,
             caches: Caches::default(),
             polls: tokio::sync::Semaphore::new(DEFAULT_CONCURRENT_POLLS),
+            written: WrittenVersions::default(),
             memory: Mutex::default(),
             last_sync_refresh_ms: AtomicU64::new(DEFAULT_LAST_SYNC_REFRESH.as_millis() as u64),
         })

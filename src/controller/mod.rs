@@ -7,6 +7,7 @@ pub mod context;
 pub mod credentials;
 pub mod endpoints;
 pub mod events;
+pub mod freshness;
 pub mod leader;
 pub mod lease;
 pub mod metrics;

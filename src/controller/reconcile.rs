@@ -1,5 +1,6 @@
-//! One reconcile of a TagWatch: decide whether a poll is due, poll UHub, publish the
-//! events the poll calls for, write status, and say when to come back.
+//! One reconcile of a TagWatch: read it afresh when the cache may predate the last status
+//! write, decide whether a poll is due, poll UHub, publish the events the poll calls for,
+//! write status, and say when to come back.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use tracing::Instrument;
 use crate::api::v1alpha1::{PendingNotification, TagWatch, TagWatchStatus};
 use crate::controller::conditions::{FailureReason, Retry};
 use crate::controller::context::Context;
+use crate::controller::freshness;
 use crate::controller::notifications::Review;
 use crate::controller::schedule::{self, Due, PollMemory, Timing};
 use crate::controller::status::{Polled, Selection, after_failure, after_success, needs_write};
@@ -35,7 +37,7 @@ const CONFLICT_RETRY: Duration = Duration::from_secs(1);
 /// A reconcile that could not write to Kubernetes; retried by [`error_policy`].
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Publishing an event or writing status failed.
+    /// Reading the TagWatch, publishing an event or writing status failed.
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
 }
@@ -45,6 +47,9 @@ type PollFailure = (FailureReason, String);
 
 /// Reconciles one TagWatch.
 pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let Some(tw) = freshness::latest(&ctx.kube, &ctx.written, tw).await? else {
+        return Ok(Action::await_change()); // deleted meanwhile
+    };
     let key = ObjectRef::from_obj(&*tw);
     let review = Review::new(&ctx, &key, &tw, Timestamp::now());
     let timing = Timing::from_spec(&tw.spec.interval, tw.spec.timeout.as_deref());
@@ -199,8 +204,11 @@ fn requeue_at(next: Option<Timestamp>) -> Action {
 }
 
 /// Retries a reconcile that failed to write to Kubernetes. A conflict means the cached
-/// TagWatch was older than the stored one: the watch brings the new one at once.
-pub fn error_policy(tw: Arc<TagWatch>, error: &Error, _ctx: Arc<Context>) -> Action {
+/// TagWatch was older than the stored one: the retry reads it from the apiserver unless
+/// the watch has brought it by then.
+pub fn error_policy(tw: Arc<TagWatch>, error: &Error, ctx: Arc<Context>) -> Action {
+    // A write that failed may still have been applied: read the TagWatch afresh first.
+    ctx.written.write_failed(ObjectRef::from_obj(&*tw));
     if let Error::Kube(kube::Error::Api(status)) = error
         && status.code == 409
     {
@@ -302,8 +310,11 @@ async fn write_status(
         "status": status,
     });
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    api.patch_status(&tw.name_any(), &params, &Patch::Apply(&patch))
+    let written = api
+        .patch_status(&tw.name_any(), &params, &Patch::Apply(&patch))
         .await?;
+    ctx.written
+        .wrote(ObjectRef::from_obj(tw), written.resource_version());
     Ok(())
 }
 

@@ -132,7 +132,15 @@ impl Operator {
         }
     }
 
-    /// Starts the operator again after [`Operator::stop`], with the same settings.
+    /// Kills the operator with SIGKILL (no shutdown of any kind) and reaps it.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("the operator is running");
+        child.kill().expect("sending SIGKILL to the operator");
+        child.wait().expect("reaping the killed operator");
+    }
+
+    /// Starts the operator again after [`Operator::stop`] or [`Operator::kill`], with
+    /// the same settings.
     pub fn start_again(&mut self) {
         self.spawn();
     }
