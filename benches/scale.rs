@@ -50,6 +50,9 @@ struct Args {
     /// `--ucloud-qps`; by default twice the request rate the configuration needs.
     #[arg(long)]
     ucloud_qps: Option<u32>,
+    /// `spec.historyLimit` of every TagWatch (default: the CRD's, 100).
+    #[arg(long)]
+    history_limit: Option<u32>,
     /// `--concurrency` of the operator.
     #[arg(long, default_value_t = 16)]
     concurrency: u32,
@@ -90,6 +93,7 @@ fn main() {
                 pushes: args.pushes,
                 ucloud_qps: 0,
                 concurrency: args.concurrency,
+                history_limit: args.history_limit,
                 log_level: args.log_level.clone(),
                 python: python.clone(),
                 python_polls: args.python_polls,

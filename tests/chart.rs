@@ -109,8 +109,8 @@ fn defaults_render_a_cluster_wide_single_replica_install() {
         ),
         (
             "/resources",
-            json!({"requests": {"cpu": "50m", "memory": "64Mi"},
-                   "limits": {"cpu": "500m", "memory": "256Mi"}}),
+            json!({"requests": {"cpu": "100m", "memory": "128Mi"},
+                   "limits": {"cpu": "1", "memory": "512Mi"}}),
         ),
     ] {
         assert_eq!(container.pointer(pointer), Some(&expected), "{pointer}");

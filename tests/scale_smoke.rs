@@ -31,6 +31,7 @@ fn config(tags: u32) -> Config {
         pushes: 20,
         ucloud_qps: 1000,
         concurrency: 16,
+        history_limit: None,
         log_level: "info".into(),
         python: None,
         python_polls: 0,

@@ -72,7 +72,9 @@ struct State {
     memos: HashMap<String, (Memo, Instant)>,
     forced: HashSet<(Key, String)>,
     lanes: HashMap<(Key, String), Arc<Semaphore>>,
+    /// Pending notifications by TagWatch, only those with some, and their sum.
     pending: HashMap<Key, usize>,
+    pending_total: usize,
     wakers: Vec<(Option<String>, mpsc::UnboundedSender<Key>)>,
 }
 
@@ -154,8 +156,14 @@ impl Notifier {
         state
             .memos
             .retain(|_, (_, at)| now.duration_since(*at) < MEMO_TTL);
-        state.pending.insert(key.clone(), merged.pending.len());
-        let total = state.pending.values().sum();
+        let count = merged.pending.len();
+        let previous = if count == 0 {
+            state.pending.remove(key)
+        } else {
+            state.pending.insert(key.clone(), count)
+        };
+        state.pending_total = state.pending_total - previous.unwrap_or(0) + count;
+        let total = state.pending_total;
         drop(state);
         for dropped in &merged.dropped {
             self.observer.given_up(dropped.why);

@@ -37,6 +37,7 @@ impl UpdateTime {
     pub fn parse(raw: &str) -> Self {
         let text = raw.trim();
         parse_unix(text)
+            .or_else(|| parse_naive_fast(text))
             .or_else(|| parse_rfc3339(text))
             .or_else(|| parse_naive(text))
             .map(UpdateTime::UnixMillis)
@@ -88,9 +89,45 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
 
 fn parse_naive(text: &str) -> Option<i64> {
     let dt: jiff::civil::DateTime = text.parse().ok()?;
+    naive_millis(dt)
+}
+
+fn naive_millis(dt: jiff::civil::DateTime) -> Option<i64> {
     let offset = jiff::tz::Offset::from_seconds(NAIVE_UTC_OFFSET_SECONDS).ok()?;
     let ts = offset.to_timestamp(dt).ok()?;
     Some(ts.as_millisecond())
+}
+
+/// UHub's usual form, exactly `YYYY-MM-DD HH:MM:SS`, read field by field: a poll orders
+/// every tag by it, and the general parsers above build an error value for each format
+/// they try in vain. Anything else (or an impossible date) is left to them.
+fn parse_naive_fast(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let shape_ok = b.len() == 19
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b' '
+        && b[13] == b':'
+        && b[16] == b':';
+    if !shape_ok {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i16> {
+        b[range].iter().try_fold(0i16, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i16::from(d - b'0'))
+        })
+    };
+    let dt = jiff::civil::DateTime::new(
+        number(0..4)?,
+        number(5..7)? as i8,
+        number(8..10)? as i8,
+        number(11..13)? as i8,
+        number(14..16)? as i8,
+        number(17..19)? as i8,
+        0,
+    )
+    .ok()?;
+    naive_millis(dt)
 }
 
 /// Renders `unix_seconds` as a naive `YYYY-MM-DD HH:MM:SS` in UTC+08:00, the inverse of
@@ -108,6 +145,35 @@ pub fn format_naive(unix_seconds: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_fast_naive_path_agrees_with_the_general_parser() {
+        for text in [
+            "2026-11-27 10:00:00",
+            "1970-01-01 08:00:00",
+            "2024-02-29 23:59:59",
+            "9999-12-30 10:00:00",
+            "0001-01-01 00:00:00",
+        ] {
+            assert_eq!(parse_naive_fast(text), parse_naive(text), "{text}");
+            assert!(parse_naive_fast(text).is_some(), "{text}");
+        }
+        for text in [
+            "2026-02-30 10:00:00",
+            "2026-13-01 10:00:00",
+            "2026-11-27 24:00:00",
+            "2026-11-27T10:00:00",
+            "2026-11-27 10:00:0x",
+            "+026-11-27 10:00:00",
+            "2026-11-27 10:00:00Z",
+        ] {
+            assert_eq!(parse_naive_fast(text), None, "{text}");
+        }
+        assert_eq!(
+            UpdateTime::parse("2026-02-30 10:00:00"),
+            UpdateTime::Unparsed("2026-02-30 10:00:00".into())
+        );
+    }
     use super::*;
 
     const NOV_27_10H_UTC_MS: i64 = 1_795_773_600_000;

@@ -61,6 +61,8 @@ pub struct Config {
     pub ucloud_qps: u32,
     /// `--concurrency`.
     pub concurrency: u32,
+    /// `spec.historyLimit`; none keeps the default (100).
+    pub history_limit: Option<u32>,
     /// Log level of the operator.
     pub log_level: String,
     /// Python with the official UCloud SDK, for the baseline; none skips it.
@@ -178,6 +180,8 @@ impl Counts {
 pub struct Report {
     pub tagwatches: u32,
     pub tags: u32,
+    /// `spec.historyLimit`, when not the default.
+    pub history_limit: Option<u32>,
     pub interval: Duration,
     /// Operator start until every TagWatch was Ready.
     pub synced_after: Duration,
@@ -300,7 +304,10 @@ impl Report {
             "| {} | {} | {} | {:.1} s | {} | {} | {:.3} | {} | {:.1} | {:.3} / {:.3} s \
              | {:.1} / {:.1} s | {:.2} | {:.3} / {:.2} | {} / {} / {} | {} |",
             self.tagwatches,
-            self.tags,
+            match self.history_limit {
+                Some(limit) => format!("{} (historyLimit {limit})", self.tags),
+                None => self.tags.to_string(),
+            },
             humantime::format_duration(self.interval),
             self.synced_after.as_secs_f64(),
             mib(self.peak_rss_bytes),
@@ -401,6 +408,7 @@ pub async fn run(config: &Config) -> Report {
     let mut report = Report {
         tagwatches: config.tagwatches,
         tags: config.tags,
+        history_limit: config.history_limit,
         interval: config.interval,
         synced_after,
         sync: Phase::between(&before_start, &synced),
@@ -452,7 +460,7 @@ async fn create_tagwatches(namespace: &TestNamespace, config: &Config) {
     stream::iter(0..config.tagwatches)
         .map(|i| {
             let api = api.clone();
-            let tagwatch: TagWatch = serde_json::from_value(json!({
+            let mut tagwatch = json!({
                 "apiVersion": "tagwatch.dev/v1alpha1",
                 "kind": "TagWatch",
                 "metadata": {"name": tagwatch_name(i)},
@@ -462,8 +470,11 @@ async fn create_tagwatches(namespace: &TestNamespace, config: &Config) {
                     "interval": interval,
                     "secretRef": {"name": "ucloud-keys"},
                 },
-            }))
-            .unwrap();
+            });
+            if let Some(limit) = config.history_limit {
+                tagwatch["spec"]["historyLimit"] = json!(limit);
+            }
+            let tagwatch: TagWatch = serde_json::from_value(tagwatch).unwrap();
             async move { api.create(&PostParams::default(), &tagwatch).await }
         })
         .buffer_unordered(32)
