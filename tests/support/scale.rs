@@ -297,7 +297,7 @@ impl Report {
         let mib = |b: u64| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0));
         let ms = |s: f64| format!("{:.2} ms", s * 1000.0);
         let python = match self.python_cpu_per_poll {
-            Some(p) => format!("{} ({:.0}x)", ms(p), ratio(p, self.cpu_per_poll())),
+            Some(p) => format!("{} ({:.1}x)", ms(p), ratio(p, self.cpu_per_poll())),
             None => "-".into(),
         };
         format!(
