@@ -21,6 +21,8 @@ mod operator;
 mod process_stats;
 #[path = "../tests/support/scale.rs"]
 mod scale;
+#[path = "../tests/support/signal.rs"]
+mod signal;
 #[path = "../tests/support/tagwatch_process.rs"]
 mod tagwatch_process;
 

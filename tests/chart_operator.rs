@@ -19,6 +19,8 @@ mod operator;
 mod podman;
 #[path = "support/service_account.rs"]
 mod service_account;
+#[path = "support/signal.rs"]
+mod signal;
 
 use controlplane::{ControlPlane, TestNamespace, eventually};
 use e2e::{

@@ -10,6 +10,8 @@ mod e2e;
 mod emulator;
 #[path = "support/operator.rs"]
 mod operator;
+#[path = "support/signal.rs"]
+mod signal;
 
 use e2e::{NEXT_POLL, PROMPTLY, SECRET, Stack, ready, status_json, tag_names};
 use serde_json::json;

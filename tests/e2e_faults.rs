@@ -12,6 +12,8 @@ mod e2e;
 mod emulator;
 #[path = "support/operator.rs"]
 mod operator;
+#[path = "support/signal.rs"]
+mod signal;
 
 use std::time::Duration;
 

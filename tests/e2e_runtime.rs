@@ -11,6 +11,8 @@ mod controlplane;
 mod emulator;
 #[path = "support/openmetrics.rs"]
 mod openmetrics;
+#[path = "support/signal.rs"]
+mod signal;
 #[path = "support/tagwatch_process.rs"]
 mod tagwatch_process;
 

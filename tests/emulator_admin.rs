@@ -3,6 +3,8 @@
 
 #[path = "support/emulator.rs"]
 mod emulator;
+#[path = "support/signal.rs"]
+mod signal;
 
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,8 @@
 
 #[path = "support/emulator.rs"]
 mod emulator;
+#[path = "support/signal.rs"]
+mod signal;
 
 use emulator::{Answer, into_answer, post_form, signed};
 use serde_json::{Value, json};

@@ -4,6 +4,8 @@
 
 #[path = "support/emulator.rs"]
 mod emulator;
+#[path = "support/signal.rs"]
+mod signal;
 
 use std::process::{Command, Output, Stdio};
 

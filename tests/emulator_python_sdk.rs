@@ -6,6 +6,8 @@
 
 #[path = "support/emulator.rs"]
 mod emulator;
+#[path = "support/signal.rs"]
+mod signal;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

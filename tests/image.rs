@@ -7,6 +7,8 @@
 mod emulator;
 #[path = "support/podman.rs"]
 mod podman;
+#[path = "support/signal.rs"]
+mod signal;
 
 use std::process::Command;
 

@@ -28,6 +28,8 @@ mod emulator;
 mod new_tag_ledger;
 #[path = "support/operator.rs"]
 mod operator;
+#[path = "support/signal.rs"]
+mod signal;
 
 #[path = "reliability/truth.rs"]
 mod truth;

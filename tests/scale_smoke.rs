@@ -16,6 +16,8 @@ mod operator;
 mod process_stats;
 #[path = "support/scale.rs"]
 mod scale;
+#[path = "support/signal.rs"]
+mod signal;
 #[path = "support/tagwatch_process.rs"]
 mod tagwatch_process;
 

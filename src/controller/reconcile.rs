@@ -64,10 +64,9 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
     let next_poll = match due {
         Due::After(wait) => Some(Timestamp::now() + wait),
         Due::Never => None,
-        Due::Now => {
+        Due::Now { late } => {
             // Not `name`: JSON logs put the span's own name under that key.
             let span = tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), tagwatch = %tw.name_any());
-            let late = schedule::lateness(&tw, interval, memory.as_ref(), Timestamp::now());
             return poll_and_record(&tw, &ctx, key, timing, interval, review, late)
                 .instrument(span)
                 .await;

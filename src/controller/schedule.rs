@@ -89,7 +89,12 @@ pub struct PollMemory {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Due {
     /// Poll now.
-    Now,
+    Now {
+        /// How long after the time the schedule made it due (the interval or a retry's
+        /// backoff); `None` when nothing scheduled it: a spec change, a requested poll,
+        /// or no schedule known.
+        late: Option<Duration>,
+    },
     /// Nothing to do for this long.
     After(Duration),
     /// Nothing to do until the TagWatch changes.
@@ -103,34 +108,22 @@ pub enum Due {
 /// poll succeeded is due one interval after `status.lastSyncTime`, any other at once.
 pub fn due(tw: &TagWatch, interval: Duration, memory: Option<&PollMemory>, now: Timestamp) -> Due {
     let next = match scheduled(tw, interval, memory) {
-        Scheduled::Now => return Due::Now,
+        Scheduled::Now => return Due::Now { late: None },
         Scheduled::Never => return Due::Never,
         Scheduled::At(next) => next,
     };
-    match now
-        .until(next)
-        .ok()
-        .and_then(|span| Duration::try_from(span).ok())
-    {
-        Some(wait) if next > now && !wait.is_zero() => Due::After(wait),
-        _ => Due::Now,
-    }
-}
-
-/// How late a poll starting at `now` is: the time since its schedule said it was due,
-/// for polls that follow the schedule (`None` for polls a change or a request asked for).
-pub fn lateness(
-    tw: &TagWatch,
-    interval: Duration,
-    memory: Option<&PollMemory>,
-    now: Timestamp,
-) -> Option<Duration> {
-    match scheduled(tw, interval, memory) {
-        Scheduled::At(next) if next <= now => next
-            .until(now)
+    let between = |a: Timestamp, b: Timestamp| {
+        a.until(b)
             .ok()
-            .and_then(|span| Duration::try_from(span).ok()),
-        _ => None,
+            .and_then(|span| Duration::try_from(span).ok())
+    };
+    if next > now
+        && let Some(wait) = between(now, next).filter(|wait| !wait.is_zero())
+    {
+        return Due::After(wait);
+    }
+    Due::Now {
+        late: between(next, now),
     }
 }
 
@@ -265,7 +258,7 @@ mod tests {
         let tw = tagwatch(2, Some(synced_at(0, true)));
         assert_eq!(
             due(&tw, Duration::from_secs(60), Some(&memory), ts(1)),
-            Due::Now
+            Due::Now { late: None }
         );
 
         let mut tw = tagwatch(1, Some(synced_at(0, true)));
@@ -278,7 +271,7 @@ mod tests {
         );
         assert_eq!(
             due(&tw, Duration::from_secs(60), Some(&memory), ts(1)),
-            Due::Now
+            Due::Now { late: None }
         );
         tw.status.as_mut().unwrap().last_handled_reconcile_at = Some("a".into());
         assert_eq!(
@@ -300,7 +293,9 @@ mod tests {
         );
         assert_eq!(
             due(&tw, Duration::from_secs(60), Some(&memory), ts(100)),
-            Due::Now
+            Due::Now {
+                late: Some(Duration::ZERO)
+            }
         );
         let stalled = PollMemory {
             next_poll: None,
@@ -315,15 +310,26 @@ mod tests {
     #[test]
     fn after_restart_status_decides() {
         let interval = Duration::from_secs(60);
-        assert_eq!(due(&tagwatch(1, None), interval, None, ts(5)), Due::Now);
+        assert_eq!(
+            due(&tagwatch(1, None), interval, None, ts(5)),
+            Due::Now { late: None }
+        );
         let ok = tagwatch(1, Some(synced_at(100, true)));
         assert_eq!(
             due(&ok, interval, None, ts(130)),
             Due::After(Duration::from_secs(30))
         );
-        assert_eq!(due(&ok, interval, None, ts(200)), Due::Now);
+        assert_eq!(
+            due(&ok, interval, None, ts(200)),
+            Due::Now {
+                late: Some(Duration::from_secs(40))
+            }
+        );
         let failing = tagwatch(1, Some(synced_at(100, false)));
-        assert_eq!(due(&failing, interval, None, ts(130)), Due::Now);
+        assert_eq!(
+            due(&failing, interval, None, ts(130)),
+            Due::Now { late: None }
+        );
     }
 
     #[test]
@@ -333,27 +339,22 @@ mod tests {
             next_poll: Some(ts(100)),
             failures: 0,
         };
+        let late = |tw: &TagWatch, memory: Option<&PollMemory>, now| match due(
+            tw,
+            interval,
+            memory,
+            ts(now),
+        ) {
+            Due::Now { late } => late,
+            other => panic!("not due: {other:?}"),
+        };
         let ok = tagwatch(1, Some(synced_at(50, true)));
-        assert_eq!(
-            lateness(&ok, interval, Some(&memory), ts(103)),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(lateness(&ok, interval, Some(&memory), ts(99)), None);
+        assert_eq!(late(&ok, Some(&memory), 103), Some(Duration::from_secs(3)));
         // After a restart the schedule is lastSyncTime + interval.
-        assert_eq!(
-            lateness(&ok, interval, None, ts(111)),
-            Some(Duration::from_secs(1))
-        );
+        assert_eq!(late(&ok, None, 111), Some(Duration::from_secs(1)));
         // A spec change or a first poll is not late: nothing scheduled it.
-        assert_eq!(
-            lateness(
-                &tagwatch(2, Some(synced_at(50, true))),
-                interval,
-                Some(&memory),
-                ts(200)
-            ),
-            None
-        );
-        assert_eq!(lateness(&tagwatch(1, None), interval, None, ts(200)), None);
+        let changed = tagwatch(2, Some(synced_at(50, true)));
+        assert_eq!(late(&changed, Some(&memory), 200), None);
+        assert_eq!(late(&tagwatch(1, None), None, 200), None);
     }
 }

@@ -1,7 +1,8 @@
 //! Runs the real `uhub-emulator` binary for integration tests, and signs UCloud requests.
 //!
-//! Include it with `#[path = "support/emulator.rs"] mod emulator;`. It depends only on
-//! the crate and its dependencies.
+//! Include it with `#[path = "support/emulator.rs"] mod emulator;` next to
+//! `#[path = "support/signal.rs"] mod signal;`. It depends only on those, the crate and
+//! its dependencies.
 //!
 //! ```ignore
 //! let emu = emulator::EmulatorProcess::start(FIXTURE_YAML);
@@ -124,12 +125,7 @@ impl EmulatorProcess {
 
     /// Sends `signal` (e.g. "TERM") and waits for the process to exit.
     pub fn signal_and_wait(&mut self, signal: &str) -> ExitStatus {
-        let sent = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.pid().to_string())
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -{signal} failed");
+        super::signal::send(self.pid(), signal);
         let deadline = Instant::now() + STARTUP_DEADLINE;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait for uhub-emulator") {

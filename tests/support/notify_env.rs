@@ -14,6 +14,8 @@ pub mod emulator;
 pub mod operator_process;
 #[path = "receiver.rs"]
 pub mod receiver;
+#[path = "signal.rs"]
+pub mod signal;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

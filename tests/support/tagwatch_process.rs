@@ -3,7 +3,7 @@
 //! with `--metrics-addr 127.0.0.1:0`), `/metrics` parsed with [`super::openmetrics`],
 //! `/readyz`, and its log. The process is killed when dropped.
 //!
-//! Include it together with `openmetrics.rs`:
+//! Include it together with `openmetrics.rs` and `signal.rs`:
 //! `#[path = "support/openmetrics.rs"] mod openmetrics;` and
 //! `#[path = "support/tagwatch_process.rs"] mod tagwatch_process;`.
 #![allow(dead_code)]
@@ -143,12 +143,7 @@ impl OperatorProcess {
 
     /// Sends `signal` (e.g. "TERM") without waiting.
     pub fn signal(&self, signal: &str) {
-        let sent = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.pid().to_string())
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -{signal} failed");
+        super::signal::send(self.pid(), signal);
     }
 
     /// SIGKILL, and reap the process.
