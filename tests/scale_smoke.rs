@@ -62,8 +62,11 @@ async fn counts_hold(tags: u32) {
     polls_page_exactly(&report.sync, config.pages(), "sync");
     assert_eq!(report.sync.counts.status_patches, 100, "{details}");
     assert_eq!(report.sync.counts.event_creates, 100, "{details}");
-    // Quiet: polls that found nothing new write nothing.
-    polls_page_exactly(&report.quiet, config.pages(), "quiet");
+    // Quiet: polls that found nothing new write nothing. (Requests per poll are
+    // checked on the sync phase only: it ends with no poll in flight, while the quiet
+    // phase's end may fall in the middle of a poll's paging.)
+    assert!(report.quiet.counts.polls > 0.0, "{details}");
+    assert_eq!(report.quiet.counts.failed_polls, 0.0, "{details}");
     assert_eq!(
         (
             report.quiet.counts.status_patches,

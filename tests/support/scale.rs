@@ -126,7 +126,8 @@ impl Counts {
 pub struct Counters {
     pub at: Instant,
     pub totals: Counts,
-    pub process: ProcessStats,
+    /// The operator's largest RSS so far (`VmHWM`), bytes.
+    pub peak_rss_bytes: u64,
 }
 
 /// What one phase cost and did.
@@ -388,11 +389,17 @@ pub async fn run(config: &Config) -> Report {
     tokio::time::sleep(config.interval.mul_f64(1.2)).await;
     let quiet_end = read_counters(&kube, &emulator, Some(&operator)).await;
 
+    let new_tags_before = new_tags_written(&operator).await;
     let pushes = push_tags(&emulator, config).await;
+    // Until every push's NewTag event was seen and, since events are published before
+    // status is written, the operator counted the push's status write too (or the
+    // deadline passed: what is missing is then reported).
     let event_deadline = Instant::now() + config.interval * 3;
     while Instant::now() < event_deadline {
         let found = seen.lock().unwrap().len();
-        if found >= pushes.len() {
+        if found >= pushes.len()
+            && new_tags_written(&operator).await >= new_tags_before + pushes.len() as f64
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -414,7 +421,7 @@ pub async fn run(config: &Config) -> Report {
         sync: Phase::between(&before_start, &synced),
         quiet: Phase::between(&synced, &quiet_end),
         push: Phase::between(&quiet_end, &push_end),
-        peak_rss_bytes: push_end.process.peak_rss_bytes,
+        peak_rss_bytes: push_end.peak_rss_bytes,
         steady_rss_bytes: sampler.steady_peak(),
         pushed: pushes.len() as u32,
         python_cpu_per_poll,
@@ -625,10 +632,11 @@ async fn read_counters(
         }),
         ..Counts::default()
     };
-    let mut process = ProcessStats::default();
+    let mut peak_rss_bytes = 0;
     if let Some(operator) = operator {
-        process = ProcessStats::read(operator.pid()).unwrap_or_default();
+        let process = ProcessStats::read(operator.pid()).unwrap_or_default();
         totals.cpu_seconds = process.cpu_seconds;
+        peak_rss_bytes = process.peak_rss_bytes;
         let scrape = operator.scrape().await.expect("scrape the operator");
         totals.polls = total(&scrape, "tagwatch_polls_total");
         totals.failed_polls =
@@ -638,8 +646,14 @@ async fn read_counters(
     Counters {
         at: Instant::now(),
         totals,
-        process,
+        peak_rss_bytes,
     }
+}
+
+/// `tagwatch_new_tags_total`: new tags whose status write succeeded.
+async fn new_tags_written(operator: &OperatorProcess) -> f64 {
+    let scrape = operator.scrape().await.expect("scrape the operator");
+    scrape.value_or_zero("tagwatch_new_tags_total", &[])
 }
 
 fn total(scrape: &Scrape, name: &str) -> f64 {
