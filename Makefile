@@ -11,7 +11,7 @@ UCLOUD_SDK_VERSION := 0.11.150
 all: build
 
 build:
-	$(CARGO) build --bins
+	$(CARGO) build --workspace --bins
 
 ## demo: control plane, UHub emulator, operator and example TagWatches, until Ctrl-C.
 demo: build controlplane-bin
@@ -19,7 +19,11 @@ demo: build controlplane-bin
 
 ## test: everything CI runs (formatting, lints, the whole test suite).
 test: fmt-check clippy test-deps
-	$(CARGO) test --all-targets
+	$(CARGO) test --workspace --all-targets
+
+## unit: the fast loop: every crate's unit tests, no control plane or tools needed.
+unit:
+	$(CARGO) test --workspace --lib --bins
 
 ## crds: regenerate the committed CRD from the Rust types.
 ## (also the chart's copy and the plain manifests that embed it)
@@ -32,7 +36,7 @@ fmt-check:
 	$(CARGO) fmt --all -- --check
 
 clippy:
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## test-deps: tools the test suite drives as users do.
 .PHONY: test-deps
@@ -59,7 +63,7 @@ bench-scale: python-sdk controlplane-bin
 bench-emulator:
 	bench/emulator/run.sh 10s 32
 
-## bench-faults: the reliability suite (tests/reliability.rs) in its long configuration,
+## bench-faults: the reliability suite (tests/reliability) in its long configuration,
 ## printing its report; set TAGWATCH_RELIABILITY_SEED to replay a run's schedule.
 FAULT_BENCH_SECONDS ?= 300
 FAULT_BENCH_TAGWATCHES ?= 20
@@ -166,12 +170,10 @@ image: image-deps image-binary
 manifests: helm
 	HELM=$(HELM) deploy/render-manifests.sh > deploy/manifests/tagwatch.yaml
 
-# End-to-end tests (tests/e2e_*.rs): the real operator and uhub-emulator against
-# the local control plane. `make test` runs them with everything else.
+# End-to-end tests (tests/e2e): the real operator and uhub-emulator against the local
+# control plane. `make test` runs them with everything else.
 # ---------------------------------------------------------------------------
-E2E_TESTS := $(patsubst tests/%.rs,%,$(wildcard tests/e2e_*.rs))
-
 .PHONY: test-e2e
 ## test-e2e: only the end-to-end tests; reuses `make controlplane` when KUBECONFIG points at it.
 test-e2e: controlplane-bin
-	$(CARGO) test --no-fail-fast $(addprefix --test ,$(E2E_TESTS))
+	$(CARGO) test --no-fail-fast --test e2e

@@ -1,36 +1,18 @@
 //! The scale benchmark: how many TagWatches one operator replica carries, at what
 //! memory and CPU, how late its polls start, and what it asks of UCloud and the
 //! apiserver. Each configuration runs the real operator (release build) on a private
-//! local control plane against the UHub emulator; see tests/support/scale.rs for the
+//! local control plane against the UHub emulator; see `tagwatch::testing::scale` for the
 //! phases and BENCHMARKS.md for results.
 //!
 //! `make bench-scale` runs the default matrix; one configuration:
 //! `cargo bench --bench scale -- --tagwatches 1000 --tags 10 --interval 1m`.
-//! Under `cargo test` (no `--bench` flag) it does nothing: tests/scale_smoke.rs runs
+//! Under `cargo test` (no `--bench` flag) it does nothing: tests/reliability/scale_smoke.rs runs
 //! the small configuration as a test.
 
-#[path = "../tests/support/controlplane.rs"]
-mod controlplane;
-#[path = "../tests/support/emulator.rs"]
-mod emulator;
-#[path = "../tests/support/openmetrics.rs"]
-mod openmetrics;
-#[path = "../tests/support/operator.rs"]
-mod operator;
-#[path = "../tests/support/process_stats.rs"]
-mod process_stats;
-#[path = "../tests/support/scale.rs"]
-mod scale;
-#[path = "../tests/support/signal.rs"]
-mod signal;
-#[path = "../tests/support/tagwatch_process.rs"]
-mod tagwatch_process;
-
-use std::path::Path;
 use std::time::Duration;
 
 use clap::Parser;
-use scale::{Config, Report};
+use tagwatch::testing::scale::{Config, Report};
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -75,7 +57,7 @@ fn main() {
         println!("scale: run with `make bench-scale` or `cargo bench --bench scale`");
         return;
     }
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/venv/bin/python");
+    let python = testkit::paths::python();
     let python = (args.python_polls > 0).then(|| {
         assert!(
             python.exists(),
@@ -101,7 +83,7 @@ fn main() {
                 python_polls: args.python_polls,
             };
             config.ucloud_qps = args.ucloud_qps.unwrap_or_else(|| config.needed_qps() * 2);
-            let report = runtime.block_on(scale::run(&config));
+            let report = runtime.block_on(tagwatch::testing::scale::run(&config));
             println!("{}", report.table_row());
             eprintln!("{}", report.details());
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints deploy/manifests/tagwatch.yaml: the Helm chart rendered with its default values
 # for `kubectl apply -f` (release and namespace "tagwatch"), the CRD and the Namespace
-# included. `make manifests` writes it; tests/chart_files.rs checks it is current.
+# included. `make manifests` writes it; tests/chart/files.rs checks it is current.
 # HELM names the helm binary (default: the one `make helm` installs).
 set -euo pipefail
 cd "$(dirname "$0")/.."

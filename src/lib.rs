@@ -1,16 +1,18 @@
 //! tagwatch: a Kubernetes operator that watches UCloud UHub image tags.
 //!
-//! The modules follow the data path: [`ucloud`] talks to the UCloud API, [`tags`] holds
-//! the pure tag logic (ordering, diff, filter, policy), [`controller`] does the Kubernetes
-//! I/O around each poll for the [`api`] types, and [`cli`] is the `tagwatch` command line.
-//! [`notify`] sends webhook notifications about tag changes.
-//! [`emulator`] is a local UHub API (the `uhub-emulator` binary) for development, demos,
-//! tests and benchmarks.
+//! The modules follow the data path, and each depends only on those before it:
+//! the UCloud client is the [`uhub`] crate and the pure tag logic the [`tags`] crate;
+//! [`api`] holds the `TagWatch` types and their conditions, [`secrets`] reads Secret
+//! values; [`notify`] turns a poll's changes into webhook notifications and delivers
+//! them; [`controller`] reconciles one TagWatch (poll, status, events); [`runtime`]
+//! wires the controllers, leader election, metrics and endpoints into a process; and
+//! [`cli`] is the `tagwatch` command line. `docs/architecture.md` is the map.
 
 pub mod api;
 pub mod cli;
 pub mod controller;
-pub mod emulator;
 pub mod notify;
-pub mod tags;
-pub mod ucloud;
+pub mod runtime;
+pub mod secrets;
+#[cfg(feature = "testing")]
+pub mod testing;

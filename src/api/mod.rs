@@ -1,5 +1,6 @@
 //! The `tagwatch.dev` Kubernetes API: the `TagWatch` custom resource and its CRD.
 
+pub mod conditions;
 pub mod v1alpha1;
 
 use kube::CustomResourceExt;

@@ -151,7 +151,20 @@ pub struct NotifyTarget {
 }
 
 /// A kind of change a notification reports.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(
+    JsonSchema,
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 pub enum NotifyEvent {
     /// Tags appeared.
     NewTag,
@@ -161,26 +174,6 @@ pub enum NotifyEvent {
     TagRemoved,
     /// `status.latestTag` changed.
     LatestTagChanged,
-}
-
-impl NotifyEvent {
-    /// Every kind, in the order a poll's notifications are created.
-    pub const ALL: [NotifyEvent; 4] = [
-        NotifyEvent::NewTag,
-        NotifyEvent::TagUpdated,
-        NotifyEvent::TagRemoved,
-        NotifyEvent::LatestTagChanged,
-    ];
-
-    /// The name as it appears in the API and in payloads, e.g. `NewTag`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotifyEvent::NewTag => "NewTag",
-            NotifyEvent::TagUpdated => "TagUpdated",
-            NotifyEvent::TagRemoved => "TagRemoved",
-            NotifyEvent::LatestTagChanged => "LatestTagChanged",
-        }
-    }
 }
 
 /// The body format of a notification.

@@ -1,12 +1,10 @@
 //! The leader-election flags of `tagwatch run` and their checks: the Lease's namespace
 //! must be given out of a cluster, and the timings must nest.
 
-use std::time::Duration;
-
 use clap::Args;
 
 use super::tags::positive_duration;
-use crate::controller::leader::ElectionConfig;
+use crate::runtime::leader::{ElectionConfig, TimingError};
 
 /// Where a pod's service account namespace is mounted.
 const IN_CLUSTER_NAMESPACE_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -35,24 +33,37 @@ pub struct ElectionArgs {
     /// How long the Lease lasts without renewal before a standby may take it.
     #[arg(long, value_name = "DURATION", env = "TAGWATCH_LEASE_DURATION",
           default_value = "15s", value_parser = positive_duration)]
-    pub lease_duration: Duration,
+    pub lease_duration: humantime::Duration,
 
     /// How long the leader keeps trying to renew the Lease before it gives up leadership.
     #[arg(long, value_name = "DURATION", env = "TAGWATCH_RENEW_DEADLINE",
           default_value = "10s", value_parser = positive_duration)]
-    pub renew_deadline: Duration,
+    pub renew_deadline: humantime::Duration,
 
     /// Time between attempts to take or renew the Lease.
     #[arg(long, value_name = "DURATION", env = "TAGWATCH_RETRY_PERIOD",
           default_value = "2s", value_parser = positive_duration)]
-    pub retry_period: Duration,
+    pub retry_period: humantime::Duration,
+}
+
+/// Leader-election flags that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ElectionError {
+    /// Out of a cluster, the Lease's namespace must be named.
+    #[error(
+        "--leader-elect needs --lease-namespace (or POD_NAMESPACE) when not running in a cluster: name the namespace that holds the leader-election Lease"
+    )]
+    NoNamespace,
+    /// The timings do not nest.
+    #[error(transparent)]
+    Timing(#[from] TimingError),
 }
 
 impl ElectionArgs {
     /// The election to take part in, or `None` without `--leader-elect`. `instance`
     /// (the pod name) starts the identity; a random suffix keeps two processes with the
     /// same name apart.
-    pub fn config(&self, instance: &str) -> Result<Option<ElectionConfig>, String> {
+    pub fn config(&self, instance: &str) -> Result<Option<ElectionConfig>, ElectionError> {
         if !self.leader_elect {
             return Ok(None);
         }
@@ -67,17 +78,14 @@ impl ElectionArgs {
             .filter(|ns| !ns.trim().is_empty())
             .or_else(in_cluster)
             .filter(|ns| !ns.is_empty())
-            .ok_or(
-                "--leader-elect needs --lease-namespace (or POD_NAMESPACE) when not running \
-                 in a cluster: name the namespace that holds the leader-election Lease",
-            )?;
+            .ok_or(ElectionError::NoNamespace)?;
         let config = ElectionConfig {
             namespace,
             lease_name: self.lease_name.clone(),
             identity: format!("{instance}_{}", uuid::Uuid::new_v4().simple()),
-            lease_duration: self.lease_duration,
-            renew_deadline: self.renew_deadline,
-            retry_period: self.retry_period,
+            lease_duration: self.lease_duration.into(),
+            renew_deadline: self.renew_deadline.into(),
+            retry_period: self.retry_period.into(),
         };
         config.validate()?;
         Ok(Some(config))
@@ -108,14 +116,14 @@ mod tests {
         assert!(!args.leader_elect);
         assert_eq!(args.lease_name, "tagwatch-leader");
         assert_eq!(
-            (args.lease_duration, args.renew_deadline, args.retry_period),
             (
-                Duration::from_secs(15),
-                Duration::from_secs(10),
-                Duration::from_secs(2)
-            )
+                args.lease_duration.to_string(),
+                args.renew_deadline.to_string(),
+                args.retry_period.to_string()
+            ),
+            ("15s".to_string(), "10s".to_string(), "2s".to_string())
         );
-        assert_eq!(args.config("pod"), Ok(None));
+        assert!(args.config("pod").unwrap().is_none());
     }
 
     #[test]
@@ -137,14 +145,17 @@ mod tests {
             "--renew-deadline",
             "20s",
         ]);
-        let err = args.config("pod").unwrap_err();
+        let err = args.config("pod").unwrap_err().to_string();
         assert!(err.contains("--lease-duration (15s)"), "{err}");
         if std::path::Path::new(IN_CLUSTER_NAMESPACE_FILE).exists()
             || std::env::var_os("POD_NAMESPACE").is_some()
         {
             return; // the namespace is known from the pod
         }
-        let err = parse(&["--leader-elect"]).config("pod").unwrap_err();
+        let err = parse(&["--leader-elect"])
+            .config("pod")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--lease-namespace"), "{err}");
     }
 }

@@ -1,9 +1,9 @@
-//! Exit codes of the `tagwatch` command line: one distinct code per error class, listed
+//! Exit codes of the `tagwatch` command line: one distinct code per error kind, listed
 //! in `--help` and the README from the single table below.
 
 use std::process::ExitCode;
 
-use crate::ucloud::ErrorClass;
+use uhub::ErrorKind;
 
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -16,8 +16,8 @@ pub enum Exit {
     Usage,
     /// Credentials missing or empty in the environment.
     Credentials,
-    /// A UCloud call failed; each class has its own code.
-    Call(ErrorClass),
+    /// A UCloud call failed; each kind has its own code.
+    Call(ErrorKind),
 }
 
 impl Exit {
@@ -27,13 +27,13 @@ impl Exit {
         Exit::Failure,
         Exit::Usage,
         Exit::Credentials,
-        Exit::Call(ErrorClass::Authentication),
-        Exit::Call(ErrorClass::Permission),
-        Exit::Call(ErrorClass::Throttled),
-        Exit::Call(ErrorClass::Unavailable),
-        Exit::Call(ErrorClass::InvalidRequest),
-        Exit::Call(ErrorClass::MalformedResponse),
-        Exit::Call(ErrorClass::TooManyPages),
+        Exit::Call(ErrorKind::Authentication),
+        Exit::Call(ErrorKind::Permission),
+        Exit::Call(ErrorKind::Throttled),
+        Exit::Call(ErrorKind::Unavailable),
+        Exit::Call(ErrorKind::InvalidRequest),
+        Exit::Call(ErrorKind::MalformedResponse),
+        Exit::Call(ErrorKind::TooManyPages),
     ];
 
     /// The process exit code.
@@ -43,13 +43,13 @@ impl Exit {
             Exit::Failure => 1,
             Exit::Usage => 2,
             Exit::Credentials => 3,
-            Exit::Call(ErrorClass::Authentication) => 4,
-            Exit::Call(ErrorClass::Permission) => 5,
-            Exit::Call(ErrorClass::Throttled) => 6,
-            Exit::Call(ErrorClass::Unavailable) => 7,
-            Exit::Call(ErrorClass::InvalidRequest) => 8,
-            Exit::Call(ErrorClass::MalformedResponse) => 9,
-            Exit::Call(ErrorClass::TooManyPages) => 10,
+            Exit::Call(ErrorKind::Authentication) => 4,
+            Exit::Call(ErrorKind::Permission) => 5,
+            Exit::Call(ErrorKind::Throttled) => 6,
+            Exit::Call(ErrorKind::Unavailable) => 7,
+            Exit::Call(ErrorKind::InvalidRequest) => 8,
+            Exit::Call(ErrorKind::MalformedResponse) => 9,
+            Exit::Call(ErrorKind::TooManyPages) => 10,
         }
     }
 
@@ -60,22 +60,22 @@ impl Exit {
             Exit::Failure => "unexpected local failure (e.g. writing the output)",
             Exit::Usage => "invalid command line (bad flag, value or endpoint URL)",
             Exit::Credentials => "UCLOUD_PUBLIC_KEY or UCLOUD_PRIVATE_KEY not set",
-            Exit::Call(class) => match class {
-                ErrorClass::Authentication => {
+            Exit::Call(kind) => match kind {
+                ErrorKind::Authentication => {
                     "authentication failed (RetCode 170-174: wrong key or token)"
                 }
-                ErrorClass::Permission => "permission denied (RetCode 292-299: project, IP, IAM)",
-                ErrorClass::Throttled => "throttled (RetCode 153 or HTTP 429) after retries",
-                ErrorClass::Unavailable => {
+                ErrorKind::Permission => "permission denied (RetCode 292-299: project, IP, IAM)",
+                ErrorKind::Throttled => "throttled (RetCode 153 or HTTP 429) after retries",
+                ErrorKind::Unavailable => {
                     "UCloud unavailable (RetCode 110/130/150/>=2000, HTTP 5xx, timeout, connection) after retries"
                 }
-                ErrorClass::InvalidRequest => {
+                ErrorKind::InvalidRequest => {
                     "request rejected (any other RetCode, e.g. unknown repo or image)"
                 }
-                ErrorClass::MalformedResponse => {
+                ErrorKind::MalformedResponse => {
                     "malformed response (not JSON, truncated, too large)"
                 }
-                ErrorClass::TooManyPages => "paging did not end within --max-pages",
+                ErrorKind::TooManyPages => "paging did not end within --max-pages",
             },
         }
     }
@@ -100,6 +100,8 @@ pub fn help_text() -> String {
 mod tests {
     use std::collections::HashSet;
 
+    use strum::VariantArray;
+
     use super::*;
 
     #[test]
@@ -109,12 +111,12 @@ mod tests {
     }
 
     #[test]
-    fn every_error_class_has_its_own_code() {
-        let codes: HashSet<u8> = ErrorClass::ALL
+    fn every_error_kind_has_its_own_code() {
+        let codes: HashSet<u8> = ErrorKind::VARIANTS
             .iter()
             .map(|c| Exit::Call(*c).code())
             .collect();
-        assert_eq!(codes.len(), ErrorClass::ALL.len());
+        assert_eq!(codes.len(), ErrorKind::VARIANTS.len());
         assert!(codes.iter().all(|c| *c >= 4));
     }
 

@@ -102,10 +102,28 @@ pub fn main() -> ExitCode {
     exit.into()
 }
 
+/// Logging could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LoggingError {
+    /// The `--log-level` filter does not parse.
+    #[error("invalid --log-level {filter:?}: {source}")]
+    Filter {
+        /// The filter as given.
+        filter: String,
+        /// Why it does not parse.
+        source: tracing_subscriber::filter::ParseError,
+    },
+    /// A global subscriber was already installed.
+    #[error("cannot set up logging: {0}")]
+    Install(String),
+}
+
 /// Sets up the global tracing subscriber writing to stderr.
-pub fn init_logging(filter: &str, format: LogFormat) -> Result<(), String> {
-    let filter =
-        EnvFilter::try_new(filter).map_err(|e| format!("invalid --log-level {filter:?}: {e}"))?;
+pub fn init_logging(filter: &str, format: LogFormat) -> Result<(), LoggingError> {
+    let filter = EnvFilter::try_new(filter).map_err(|source| LoggingError::Filter {
+        filter: filter.to_string(),
+        source,
+    })?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -114,7 +132,7 @@ pub fn init_logging(filter: &str, format: LogFormat) -> Result<(), String> {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
-    installed.map_err(|e| format!("cannot set up logging: {e}"))
+    installed.map_err(|e| LoggingError::Install(e.to_string()))
 }
 
 /// Prints `error: <message>` as one line on stderr and returns `exit`.

@@ -3,8 +3,8 @@
 use clap::ValueEnum;
 use serde::Serialize;
 
-use crate::tags::Tag;
-use crate::ucloud::TagListing;
+use tags::Tag;
+use uhub::TagListing;
 
 /// Output format of `tagwatch tags`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -90,12 +90,11 @@ fn cell(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tags::test_support;
 
     fn tag(name: &str, time: &str, digest: Option<&str>) -> Tag {
-        let tag = test_support::tag(name, time);
+        let tag = Tag::new(name, time);
         match digest {
-            Some(digest) => test_support::with_digest(tag, digest),
+            Some(digest) => tag.with_digest(digest),
             None => tag,
         }
     }

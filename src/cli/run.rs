@@ -6,7 +6,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Args;
 use futures::FutureExt;
@@ -15,15 +14,18 @@ use super::election::ElectionArgs;
 use super::exit::Exit;
 use super::notify_args::NotifyArgs;
 use super::tags::endpoint_arg;
-use crate::controller::context::Context;
+use crate::controller::context::{
+    Context, DEFAULT_CONCURRENCY, DEFAULT_LAST_SYNC_REFRESH, Settings,
+};
 use crate::controller::credentials::CredentialStore;
-use crate::controller::endpoints::{Probes, Role};
 use crate::controller::events::EventPublisher;
-use crate::controller::leader::{Ended, LeaderElector, run_elected};
-use crate::controller::metrics::Metrics;
-use crate::controller::run::{Scope, run as run_controllers};
 use crate::notify::Notifier;
-use crate::ucloud::{ClientConfig, Credentials, DEFAULT_ENDPOINT, RateLimit, UhubClient};
+use crate::runtime::caches::Caches;
+use crate::runtime::controllers::{Scope, run as run_controllers};
+use crate::runtime::endpoints::{Probes, Role};
+use crate::runtime::leader::{Ended, LeaderElector, run_elected};
+use crate::runtime::metrics::Metrics;
+use uhub::{ClientConfig, Credentials, DEFAULT_ENDPOINT, RateLimit, UhubClient};
 
 /// Arguments of `tagwatch run`; each flag can also be set from the environment.
 #[derive(Args, Clone, Debug, PartialEq)]
@@ -47,7 +49,7 @@ pub struct RunArgs {
     pub selector: Option<String>,
 
     /// Polls running at once, at most.
-    #[arg(long, value_name = "N", env = "TAGWATCH_CONCURRENCY", default_value_t = 16,
+    #[arg(long, value_name = "N", env = "TAGWATCH_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
 
@@ -72,8 +74,8 @@ pub struct RunArgs {
     /// How old status.lastSyncTime may get before a poll that found nothing new writes
     /// it; such polls write nothing else. 0s writes status after every poll.
     #[arg(long, value_name = "DURATION", env = "TAGWATCH_LAST_SYNC_REFRESH",
-          default_value = "10m", value_parser = humantime::parse_duration)]
-    pub last_sync_refresh: Duration,
+          default_value_t = DEFAULT_LAST_SYNC_REFRESH.into())]
+    pub last_sync_refresh: humantime::Duration,
 
     /// Use UCLOUD_PUBLIC_KEY / UCLOUD_PRIVATE_KEY / UCLOUD_SECURITY_TOKEN from the
     /// environment for TagWatches without spec.secretRef.
@@ -157,16 +159,19 @@ pub async fn run(args: RunArgs) -> Exit {
         Ok(notifier) => notifier,
         Err(err) => return super::fail(Exit::Failure, &err),
     };
-    let ctx = Context::with_metrics(
+    let settings = Settings {
+        concurrency: args.concurrency,
+        last_sync_refresh: args.last_sync_refresh.into(),
+    };
+    let ctx = Context::new(
         kube.clone(),
         uhub,
         CredentialStore::new(kube.clone(), defaults),
         EventPublisher::new(kube.clone(), instance),
         notifier,
         metrics.clone(),
+        settings,
     );
-    ctx.limit_polls(usize::from(args.concurrency));
-    ctx.set_last_sync_refresh(args.last_sync_refresh);
     let scope = Scope {
         namespaces: args.namespaces.clone(),
         label_selector: args.selector.clone(),
@@ -174,21 +179,19 @@ pub async fn run(args: RunArgs) -> Exit {
     tracing::info!(endpoint = %args.endpoint, namespaces = ?scope.namespaces, concurrency = args.concurrency,
         qps = args.ucloud_qps, burst = args.ucloud_burst, metrics = %args.metrics_addr,
         leader_elect = election.is_some(), "tagwatch starting");
-    let probes = Probes::new(metrics, ctx.caches.clone());
-    let endpoints = tokio::spawn(crate::controller::endpoints::serve(
-        listener,
-        probes.clone(),
-    ));
+    let caches = Caches::default();
+    let probes = Probes::new(metrics, caches.clone());
+    let endpoints = tokio::spawn(crate::runtime::endpoints::serve(listener, probes.clone()));
     let shutdown = shutdown_signal().boxed().shared();
     let exit = match election {
         None => {
             probes.set_role(Role::Leading);
-            run_controllers(ctx, scope, args.concurrency, shutdown).await;
+            run_controllers(ctx, caches, scope, shutdown).await;
             Exit::Success
         }
         Some(config) => {
             let elector = LeaderElector::new(kube, config);
-            let controllers = || run_controllers(ctx, scope, args.concurrency, shutdown.clone());
+            let controllers = || run_controllers(ctx, caches, scope, shutdown.clone());
             match run_elected(elector, &probes, shutdown.clone(), controllers).await {
                 Ended::Shutdown => Exit::Success,
                 Ended::LeadershipLost(why) => {

@@ -9,10 +9,10 @@ use clap::builder::NonEmptyStringValueParser;
 
 use super::exit::{self, Exit};
 use super::output::{self, OutputFormat};
-use crate::ucloud::config::parse_endpoint;
-use crate::ucloud::{
-    ClientConfig, Credentials, DEFAULT_ENDPOINT, DEFAULT_REQUEST_TIMEOUT, ImageRef,
-    ListTagsRequest, RetryPolicy, UhubClient,
+use uhub::config::parse_endpoint;
+use uhub::{
+    ClientConfig, Credentials, DEFAULT_ENDPOINT, DEFAULT_MAX_PAGES, DEFAULT_PAGE_SIZE,
+    DEFAULT_REQUEST_TIMEOUT, ImageRef, ListTagsRequest, RetryPolicy, UhubClient,
 };
 
 const CREDENTIALS_HELP: &str = "\
@@ -47,7 +47,7 @@ pub struct TagsArgs {
     pub endpoint: String,
 
     /// Tags asked for per GetImageTag request (Limit).
-    #[arg(long, value_name = "N", default_value_t = 100,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PAGE_SIZE.get(),
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub page_size: u32,
 
@@ -57,36 +57,47 @@ pub struct TagsArgs {
 
     /// Time allowed for the whole listing, retries included (e.g. 30s, 2m).
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = positive_duration)]
-    pub timeout: Duration,
+    pub timeout: humantime::Duration,
 
     /// Retries of throttled or unavailable requests.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = RetryPolicy::default().max_retries)]
     pub retries: u32,
 
     /// Give up after this many pages.
-    #[arg(long, value_name = "N", default_value_t = 1000,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PAGES.get(),
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pages: u32,
 }
 
-pub(crate) fn endpoint_arg(value: &str) -> Result<String, String> {
-    parse_endpoint(value)
-        .map(|_| value.trim().to_string())
-        .map_err(|e| e.to_string())
+/// An endpoint URL flag: checked as the client checks it.
+pub(crate) fn endpoint_arg(value: &str) -> Result<String, uhub::ConfigError> {
+    parse_endpoint(value).map(|_| value.trim().to_string())
 }
 
-pub(crate) fn positive_duration(value: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(value) {
-        Ok(d) if d.is_zero() => Err("must be positive".into()),
-        Ok(d) => Ok(d),
-        Err(e) => Err(format!("{e} (expected e.g. 30s, 2m, 1h30m)")),
+/// A duration flag that is not a duration, or zero.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DurationArgError {
+    /// Zero.
+    #[error("must be positive")]
+    Zero,
+    /// Not a duration.
+    #[error("{0} (expected e.g. 30s, 2m, 1h30m)")]
+    Invalid(#[from] humantime::DurationError),
+}
+
+/// A positive duration flag such as `30s`, `2m` or `1h30m`.
+pub(crate) fn positive_duration(value: &str) -> Result<humantime::Duration, DurationArgError> {
+    let duration: humantime::Duration = value.parse()?;
+    if duration.is_zero() {
+        return Err(DurationArgError::Zero);
     }
+    Ok(duration)
 }
 
 impl TagsArgs {
     fn client_config(&self) -> ClientConfig {
         ClientConfig {
-            request_timeout: self.timeout.min(DEFAULT_REQUEST_TIMEOUT),
+            request_timeout: Duration::from(self.timeout).min(DEFAULT_REQUEST_TIMEOUT),
             retry: RetryPolicy {
                 max_retries: self.retries,
                 ..RetryPolicy::default()
@@ -102,7 +113,7 @@ impl TagsArgs {
             tag_name: self.tag.clone(),
             page_size: NonZeroU32::new(self.page_size).unwrap_or(NonZeroU32::MIN),
             max_pages: NonZeroU32::new(self.max_pages).unwrap_or(NonZeroU32::MIN),
-            timeout: Some(self.timeout),
+            timeout: Some(self.timeout.into()),
             ..ListTagsRequest::new(image)
         }
     }
@@ -120,7 +131,7 @@ pub async fn run(args: TagsArgs) -> Exit {
     };
     let listing = match client.list_tags(&credentials, &args.request()).await {
         Ok(listing) => listing,
-        Err(err) => return super::fail(Exit::Call(err.class()), &err),
+        Err(err) => return super::fail(Exit::Call(err.kind()), &err),
     };
     if !listing.consistent {
         tracing::warn!(
@@ -169,7 +180,7 @@ mod tests {
         .unwrap();
         assert_eq!(args.page_size, 100);
         assert_eq!(args.output, OutputFormat::Table);
-        assert_eq!(args.timeout, Duration::from_secs(60));
+        assert_eq!(Duration::from(args.timeout), Duration::from_secs(60));
         let request = args.request();
         assert_eq!(request.image, ImageRef::new("team", "web"));
         assert_eq!(request.page_size.get(), 100);

@@ -9,8 +9,10 @@ use std::sync::{Arc, Mutex};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 
-use crate::controller::conditions::FailureReason;
-use crate::ucloud::Credentials;
+use uhub::Credentials;
+
+use super::failure::{FailureReason, PollFailure};
+use crate::secrets::secret_text;
 
 /// Secret key holding the UCloud public key.
 pub const PUBLIC_KEY: &str = "publicKey";
@@ -21,7 +23,7 @@ pub const SECURITY_TOKEN: &str = "securityToken";
 
 /// Why credentials could not be had; the message is for the user and names no secret value.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum CredentialsError {
+pub enum ResolveError {
     /// The Secret does not exist.
     #[error(
         "Secret {namespace}/{name} not found: create it with the keys publicKey and privateKey"
@@ -57,7 +59,7 @@ pub enum CredentialsError {
     },
 }
 
-impl CredentialsError {
+impl ResolveError {
     /// The `Ready=False` reason this error is reported with.
     pub fn reason(&self) -> FailureReason {
         match self {
@@ -69,19 +71,28 @@ impl CredentialsError {
     }
 }
 
+impl From<ResolveError> for PollFailure {
+    fn from(error: ResolveError) -> Self {
+        PollFailure {
+            reason: error.reason(),
+            message: error.to_string(),
+        }
+    }
+}
+
 /// Reads credentials out of a Secret's data. Values are trimmed of surrounding white
 /// space (keys stored from files often end in a newline).
 pub fn from_secret(
     secret: &Secret,
     namespace: &str,
     name: &str,
-) -> Result<Credentials, CredentialsError> {
-    let invalid = |problem: String| CredentialsError::Invalid {
+) -> Result<Credentials, ResolveError> {
+    let invalid = |problem: String| ResolveError::Invalid {
         namespace: namespace.to_string(),
         name: name.to_string(),
         problem,
     };
-    let value = |key: &str| secret_text(secret, key).map_err(invalid);
+    let value = |key: &str| secret_text(secret, key).map_err(|e| invalid(e.to_string()));
     let required = |key: &str| value(key)?.ok_or_else(|| invalid(format!("key {key} is missing")));
     let public_key = required(PUBLIC_KEY)?;
     let private_key = required(PRIVATE_KEY)?;
@@ -91,22 +102,6 @@ pub fn from_secret(
         Some(token) => credentials.with_security_token(token),
         None => credentials,
     })
-}
-
-/// The text of `key` in a Secret's data, trimmed of surrounding white space (values
-/// stored from files often end in a newline); `None` when the key is absent. The error
-/// names the key, never the value.
-pub fn secret_text(secret: &Secret, key: &str) -> Result<Option<String>, String> {
-    let Some(bytes) = secret.data.as_ref().and_then(|d| d.get(key)) else {
-        return Ok(None);
-    };
-    let text = std::str::from_utf8(&bytes.0)
-        .map_err(|_| format!("the value of key {key} is not UTF-8 text"))?
-        .trim();
-    if text.is_empty() {
-        return Err(format!("the value of key {key} is empty"));
-    }
-    Ok(Some(text.to_string()))
 }
 
 /// Resolves and caches credentials for TagWatches.
@@ -132,9 +127,9 @@ impl CredentialStore {
         &self,
         namespace: &str,
         secret: Option<&str>,
-    ) -> Result<Credentials, CredentialsError> {
+    ) -> Result<Credentials, ResolveError> {
         let Some(name) = secret else {
-            return self.defaults.clone().ok_or(CredentialsError::NoDefaults);
+            return self.defaults.clone().ok_or(ResolveError::NoDefaults);
         };
         let key = (namespace.to_string(), name.to_string());
         if let Some(found) = self.cache.lock().expect("credential cache").get(&key) {
@@ -144,13 +139,13 @@ impl CredentialStore {
         let secret = match api.get_opt(name).await {
             Ok(Some(secret)) => secret,
             Ok(None) => {
-                return Err(CredentialsError::SecretNotFound {
+                return Err(ResolveError::SecretNotFound {
                     namespace: key.0,
                     name: key.1,
                 });
             }
             Err(e) => {
-                return Err(CredentialsError::ReadFailed {
+                return Err(ResolveError::ReadFailed {
                     namespace: key.0,
                     name: key.1,
                     reason: e.to_string(),
@@ -175,22 +170,9 @@ impl CredentialStore {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use k8s_openapi::ByteString;
-
-    /// A Secret whose data holds `entries`.
-    pub(crate) fn secret(entries: &[(&str, &[u8])]) -> Secret {
-        Secret {
-            data: Some(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), ByteString(v.to_vec())))
-                    .collect(),
-            ),
-            ..Default::default()
-        }
-    }
+    use crate::testing::secret;
 
     #[test]
     fn reads_and_trims_keys() {

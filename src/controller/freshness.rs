@@ -89,6 +89,7 @@ mod tests {
     use futures::FutureExt;
 
     use super::*;
+    use crate::testing::fixtures::mock_client;
 
     fn tagwatch(version: &str, latest_tag: &str) -> TagWatch {
         serde_json::from_value(serde_json::json!({
@@ -131,17 +132,6 @@ mod tests {
         assert!(!written.cache_lags(&key(), Some("2")));
     }
 
-    fn mock_client() -> (
-        kube::Client,
-        tower_test::mock::Handle<
-            http::Request<kube::client::Body>,
-            http::Response<kube::client::Body>,
-        >,
-    ) {
-        let (service, handle) = tower_test::mock::pair();
-        (kube::Client::new(service, "default"), handle)
-    }
-
     #[tokio::test]
     async fn a_current_cache_is_used_without_a_request() {
         let (client, _handle) = mock_client();
@@ -158,16 +148,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_lagging_cache_is_replaced_by_the_apiserver_s_tagwatch() {
-        let (client, mut handle) = mock_client();
+        let (client, mut api) = mock_client();
         let server = tokio::spawn(async move {
-            let (request, send) = handle.next_request().await.expect("a request");
-            assert_eq!(request.method(), http::Method::GET);
-            assert_eq!(
-                request.uri().path(),
-                "/apis/tagwatch.dev/v1alpha1/namespaces/team/tagwatches/web"
-            );
-            let body = serde_json::to_vec(&tagwatch("7", "v7")).unwrap();
-            send.send_response(http::Response::builder().body(body.into()).unwrap());
+            let path = "/apis/tagwatch.dev/v1alpha1/namespaces/team/tagwatches/web";
+            let stored = serde_json::to_value(tagwatch("7", "v7")).unwrap();
+            api.expect(http::Method::GET, path, 200, stored).await;
         });
         let written = WrittenVersions::default();
         written.wrote(key(), Some("7".into()));

@@ -1,22 +1,21 @@
-//! The TagWatch controller: Kubernetes I/O around a poll (credentials, status, events,
-//! requeue). The decisions it acts on come from [`crate::tags`] and [`schedule`].
+//! The TagWatch controller: what happens to one TagWatch in a reconcile, read as one
+//! story in [`reconcile`]. Kubernetes I/O around a poll (credentials, events, status),
+//! with the decisions it acts on in pure modules: [`spec`] (what the spec asks for),
+//! [`schedule`] (when to poll), [`outcome`] (what a poll writes and publishes) and
+//! [`failure`] (why a poll failed, and when to retry). Process wiring (watches, leader
+//! election, metrics, endpoints) is in [`crate::runtime`].
 
-pub mod caches;
 pub mod conditions;
 pub mod context;
 pub mod credentials;
-pub mod endpoints;
 pub mod events;
+pub mod failure;
 pub mod freshness;
-pub mod leader;
-pub mod lease;
-pub mod metrics;
-pub mod notifications;
+pub mod outcome;
+pub mod poll;
 pub mod reconcile;
-pub mod run;
 pub mod schedule;
-pub mod secret_changes;
-pub mod status;
+pub mod spec;
 
 use crate::api::{RECONCILE_REQUESTED_AT, v1alpha1::TagWatch};
 

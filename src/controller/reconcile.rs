@@ -1,6 +1,14 @@
-//! One reconcile of a TagWatch: read it afresh when the cache may predate the last status
-//! write, decide whether a poll is due, poll UHub, publish the events the poll calls for,
-//! write status, and say when to come back.
+//! One reconcile of a TagWatch, as one story:
+//!
+//! 1. read it afresh when the cache may predate this process's last status write;
+//! 2. decide whether a poll is due;
+//! 3. poll UHub when it is;
+//! 4. turn the result (or no poll) into one [`Outcome`]: the next status and its events;
+//! 5. apply notifications: results of deliveries, the poll's new notifications, the
+//!    `Notified` condition, and events for those given up;
+//! 6. publish the events, then write status, when anything changed;
+//! 7. remember the schedule, hand due notifications to the notifier, and say when to
+//!    come back.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,18 +19,20 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
+use tags::observe::Observation;
 use tracing::Instrument;
 
-use crate::api::v1alpha1::{PendingNotification, TagWatch, TagWatchStatus};
-use crate::controller::conditions::{FailureReason, Retry};
-use crate::controller::context::Context;
-use crate::controller::freshness;
-use crate::controller::notifications::Review;
-use crate::controller::schedule::{self, Due, PollMemory, Timing};
-use crate::controller::status::{Polled, Selection, after_failure, after_success, needs_write};
-use crate::notify::payload::{self, PollChanges};
-use crate::tags::announce::Announcement;
-use crate::ucloud::{self, ImageRef, ListTagsRequest, TagListing};
+use super::context::Context;
+use super::events::Draft;
+use super::failure::PollFailure;
+use super::freshness;
+use super::outcome::{self, Outcome};
+use super::poll::poll;
+use super::schedule::{self, Due};
+use super::spec::Timing;
+use crate::api::v1alpha1::{TagWatch, TagWatchStatus};
+use crate::notify::payload;
+use crate::notify::review::Review;
 
 /// The field manager of every status write.
 pub const FIELD_MANAGER: &str = "tagwatch";
@@ -42,150 +52,109 @@ pub enum Error {
     Kube(#[from] kube::Error),
 }
 
-/// A failed poll: the `Ready=False` reason and the message for the user.
-type PollFailure = (FailureReason, String);
-
 /// Reconciles one TagWatch.
 pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, Error> {
     let Some(tw) = freshness::latest(&ctx.kube, &ctx.written, tw).await? else {
         return Ok(Action::await_change()); // deleted meanwhile
     };
     let key = ObjectRef::from_obj(&*tw);
-    let review = Review::new(&ctx, &key, &tw, Timestamp::now());
-    let timing = Timing::from_spec(&tw.spec.interval, tw.spec.timeout.as_deref());
-    let interval = timing.as_ref().map_or(FALLBACK_INTERVAL, |t| t.interval);
-    let memory = ctx.memory(&key);
+    let interval = Timing::from_spec(&tw.spec.interval, tw.spec.timeout.as_deref())
+        .map_or(FALLBACK_INTERVAL, |t| t.interval);
     let due = if tw.spec.suspend {
-        ctx.forget(&key);
+        ctx.schedules.forget(&key);
         Due::Never
     } else {
-        schedule::due(&tw, interval, memory.as_ref(), Timestamp::now())
+        schedule::due(
+            &tw,
+            interval,
+            ctx.schedules.get(&key).as_ref(),
+            Timestamp::now(),
+        )
     };
-    let next_poll = match due {
-        Due::After(wait) => Some(Timestamp::now() + wait),
-        Due::Never => None,
-        Due::Now { late } => {
-            // Not `name`: JSON logs put the span's own name under that key.
-            let span = tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), tagwatch = %tw.name_any());
-            return poll_and_record(&tw, &ctx, key, timing, interval, review, late)
-                .instrument(span)
-                .await;
+    let span = match due {
+        // Not `name`: JSON logs put the span's own name under that key.
+        Due::Now { .. } => {
+            tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), tagwatch = %tw.name_any())
         }
+        _ => tracing::Span::none(),
     };
-    // No poll: only notification results or expiries may need writing.
-    let now = Time(Timestamp::now());
-    let written = match review.changed_status(&tw, &now) {
-        Some(status) => {
-            publish(&ctx, &tw, &review.events(&tw)).await?;
-            write_status(&ctx, &tw, &status).await?;
-            status.pending_notifications
-        }
-        None => tw
-            .status
-            .as_ref()
-            .map(|s| s.pending_notifications.clone())
-            .unwrap_or_default(),
-    };
-    let next_attempt = review.committed(&ctx, &key, &written, now.0);
-    Ok(requeue_at(earliest(next_poll, next_attempt)))
-}
-
-/// Polls UHub and writes the outcome, with the notifications it calls for.
-async fn poll_and_record(
-    tw: &TagWatch,
-    ctx: &Context,
-    key: ObjectRef<TagWatch>,
-    timing: Result<Timing, String>,
-    interval: Duration,
-    mut review: Review,
-    late: Option<Duration>,
-) -> Result<Action, Error> {
-    let queued = std::time::Instant::now();
-    let permit = ctx
-        .polls
-        .acquire()
-        .await
-        .expect("the poll semaphore is never closed");
-    let started = std::time::Instant::now();
-    if let Some(late) = late {
-        ctx.metrics.observe_schedule_lag(late + (started - queued));
-    }
-    let outcome = poll(tw, ctx, timing).await;
-    drop(permit);
-    let failure = outcome.as_ref().err().map(|(reason, _)| *reason);
-    ctx.metrics.observe_poll(failure, started.elapsed());
-    let now = Time(Timestamp::now());
-    let previous = ctx.memory(&key).map_or(0, |m| m.failures);
-    let (mut status, events, memory) = match outcome {
-        Ok((selection, listing)) => {
-            let polled = after_success(tw, &selection, listing.tags, listing.total_count, &now);
-            tracing::debug!(
-                tags = polled.status.tag_count,
-                requests = listing.requests,
-                "poll succeeded"
+    async move {
+        let polled = match due {
+            Due::Now { late } => Some(poll(&tw, &ctx, late).await),
+            Due::After(_) | Due::Never => None,
+        };
+        let now = Timestamp::now();
+        let time = Time(now);
+        let mut outcome = match &polled {
+            Some(Ok(seen)) => outcome::after_success(&tw, seen, &time),
+            Some(Err(failure)) => outcome::after_failure(&tw, failure, &time),
+            None => outcome::unchanged(&tw),
+        };
+        let notifications = notifications(&ctx, &key, &tw, &polled, &mut outcome, now);
+        let new_tags = match &polled {
+            Some(Ok(seen)) => seen.changes.added.len(),
+            _ => 0,
+        };
+        let previous = tw.status.clone().unwrap_or_default();
+        if !outcome.events.is_empty()
+            || outcome::needs_write(
+                Some(&previous),
+                &outcome.status,
+                ctx.settings.last_sync_refresh,
+            )
+        {
+            publish(&ctx, &tw, &outcome.events).await?;
+            write_status(&ctx, &tw, &outcome.status).await?;
+            tracing::info!(
+                tags = outcome.status.tag_count,
+                events = outcome.events.len(),
+                "status written"
             );
-            review.admit(notifications(tw, &polled, &now));
-            let next = now.0 + schedule::jittered(interval);
-            (
-                polled.status,
-                polled.events,
-                PollMemory {
-                    next_poll: Some(next),
-                    failures: 0,
-                },
-            )
         }
-        Err((reason, message)) => {
-            tracing::warn!(reason = reason.as_str(), %message, "poll failed");
-            let (status, events) = after_failure(tw, reason, &message, &now);
-            let failures = previous.saturating_add(1);
-            let next = match reason.retry() {
-                Retry::Backoff => Some(now.0 + schedule::backoff(failures, interval)),
-                Retry::Interval => Some(now.0 + schedule::jittered(interval)),
-                Retry::SpecChange => None,
-            };
-            (
-                status,
-                events,
-                PollMemory {
-                    next_poll: next,
-                    failures,
-                },
-            )
-        }
-    };
-    review.apply(tw, &mut status, &now);
-    let review_events = review.events(tw);
-    let refresh = ctx.last_sync_refresh();
-    if !events.is_empty()
-        || !review_events.is_empty()
-        || needs_write(tw.status.as_ref(), &status, refresh)
-    {
-        publish(ctx, tw, &events).await?;
-        publish(ctx, tw, &review_events).await?;
-        write_status(ctx, tw, &status).await?;
-        tracing::info!(
-            tags = status.tag_count,
-            events = events.len() + review_events.len(),
-            "status written"
-        );
+        ctx.observer.new_tags(new_tags);
+        let next_poll = match &polled {
+            Some(result) => {
+                let failure = result.as_ref().err().map(|f| f.reason);
+                let memory = schedule::after_poll(ctx.schedules.get(&key), failure, interval, now);
+                ctx.schedules.remember(key.clone(), memory);
+                memory.next_poll
+            }
+            None => match due {
+                Due::After(wait) => Some(now + wait),
+                _ => None,
+            },
+        };
+        let written = &outcome.status.pending_notifications;
+        let next_attempt = notifications.committed(&ctx.notifier, &key, written, now);
+        Ok(requeue_at(earliest(next_poll, next_attempt)))
     }
-    ctx.metrics.count_new_tags(&events);
-    ctx.remember(key.clone(), memory);
-    let next_attempt = review.committed(ctx, &key, &status.pending_notifications, now.0);
-    Ok(requeue_at(earliest(memory.next_poll, next_attempt)))
+    .instrument(span)
+    .await
 }
 
-/// The notifications of a successful poll, each with a new random delivery id.
-fn notifications(tw: &TagWatch, polled: &Polled, now: &Time) -> Vec<PendingNotification> {
-    let previous_latest = tw.status.as_ref().and_then(|s| s.latest_tag.as_deref());
-    let changes = PollChanges {
-        changes: &polled.changes,
-        previous_latest,
-        latest: polled.latest.as_ref(),
-        revision: polled.status.revision.as_deref().unwrap_or_default(),
-    };
-    payload::notifications(tw, &changes, now, || uuid::Uuid::new_v4().to_string())
+/// Applies the notification part of a reconcile to `outcome`: delivery results, a
+/// successful poll's new notifications (each with a new random delivery id), the
+/// `Notified` condition, and a `NotificationFailed` event per reason some were given up.
+fn notifications(
+    ctx: &Context,
+    key: &ObjectRef<TagWatch>,
+    tw: &TagWatch,
+    polled: &Option<Result<Observation, PollFailure>>,
+    outcome: &mut Outcome,
+    now: Timestamp,
+) -> Review {
+    let mut review = Review::new(&ctx.notifier, key, tw, now);
+    let time = Time(now);
+    if let Some(Ok(seen)) = polled {
+        let new_id = || uuid::Uuid::new_v4().to_string();
+        review.admit(payload::notifications(tw, seen, &time, new_id));
+    }
+    review.apply(tw, &mut outcome.status, &time);
+    let given_up = review.given_up(tw).into_iter();
+    outcome
+        .events
+        .extend(given_up.map(|g| Draft::notification_failed(g.note, g.key)));
+    review
 }
 
 fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
@@ -218,74 +187,7 @@ pub fn error_policy(tw: Arc<TagWatch>, error: &Error, ctx: Arc<Context>) -> Acti
     Action::requeue(KUBE_RETRY)
 }
 
-async fn poll(
-    tw: &TagWatch,
-    ctx: &Context,
-    timing: Result<Timing, String>,
-) -> Result<(Selection, TagListing), PollFailure> {
-    let timing = timing.map_err(|m| (FailureReason::InvalidSpec, m))?;
-    let selection = Selection::compile(tw).map_err(|m| (FailureReason::InvalidSpec, m))?;
-    let namespace = tw.namespace().unwrap_or_default();
-    let secret = tw.spec.secret_ref.as_ref().map(|r| r.name.as_str());
-    let credentials = ctx
-        .credentials
-        .resolve(&namespace, secret)
-        .await
-        .map_err(|e| (e.reason(), e.to_string()))?;
-    let mut image = ImageRef::new(&tw.spec.repo_name, &tw.spec.image_name);
-    if let Some(project) = &tw.spec.project_id {
-        image = image.in_project(project);
-    }
-    let mut request = ListTagsRequest::new(image);
-    request.tag_name = tw.spec.tag_name.clone();
-    request.timeout = Some(timing.timeout);
-    let list = || async {
-        ctx.uhub
-            .list_tags(&credentials, &request)
-            .await
-            .map_err(|e| {
-                tracing::debug!(error = %e, "GetImageTag failed");
-                (classify(&e), e.without_request_id().to_string())
-            })
-    };
-    let mut listing = list().await?;
-    if !listing.consistent {
-        // The tag list changed while it was paged through: a tag may be missing, which
-        // would read as removed and then new again. One fresh listing settles it.
-        tracing::debug!("tag list changed while paging; listing again");
-        listing = list().await?;
-    }
-    Ok((selection, listing))
-}
-
-/// The `Ready=False` reason of a UCloud error.
-pub fn classify(error: &ucloud::Error) -> FailureReason {
-    use ucloud::Error as E;
-    match error {
-        E::Authentication(_) => FailureReason::AuthenticationFailed,
-        E::Permission(_) => FailureReason::PermissionDenied,
-        E::Throttled(_) => FailureReason::Throttled,
-        E::Unavailable(_) | E::MalformedResponse(_) | E::TooManyPages { .. } => {
-            FailureReason::UpstreamUnavailable
-        }
-        E::InvalidRequest(failure) if names_missing_image(&failure.message) => {
-            FailureReason::ImageNotFound
-        }
-        E::InvalidRequest(_) => FailureReason::RequestRejected,
-    }
-}
-
-/// Whether UCloud's message says the repository or image does not exist. UHub's RetCode
-/// for that is undocumented; its messages name the parameter (`Params [ImageName] not
-/// available`) or say "not found" / "not exist".
-fn names_missing_image(message: &str) -> bool {
-    let lower = message.to_ascii_lowercase();
-    ["[reponame]", "[imagename]", "not found", "not exist"]
-        .iter()
-        .any(|needle| lower.contains(needle))
-}
-
-async fn publish(ctx: &Context, tw: &TagWatch, events: &[Announcement]) -> Result<(), kube::Error> {
+async fn publish(ctx: &Context, tw: &TagWatch, events: &[Draft]) -> Result<(), kube::Error> {
     let reference = tw.object_ref(&());
     for event in events {
         ctx.events.publish(&reference, event).await?;
@@ -327,80 +229,5 @@ fn duration_until(t: Timestamp) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ucloud::{Error, Failure};
-
-    fn rejected(message: &str) -> Error {
-        let mut failure = Failure::new("GetImageTag", message);
-        failure.ret_code = Some(230);
-        Error::InvalidRequest(failure)
-    }
-
-    #[test]
-    fn ucloud_errors_map_to_condition_reasons() {
-        let failure = || Failure::new("GetImageTag", "x");
-        assert_eq!(
-            classify(&Error::Authentication(failure())),
-            FailureReason::AuthenticationFailed
-        );
-        assert_eq!(
-            classify(&Error::Permission(failure())),
-            FailureReason::PermissionDenied
-        );
-        assert_eq!(
-            classify(&Error::Throttled(failure())),
-            FailureReason::Throttled
-        );
-        assert_eq!(
-            classify(&Error::Unavailable(failure())),
-            FailureReason::UpstreamUnavailable
-        );
-        assert_eq!(
-            classify(&Error::MalformedResponse(failure())),
-            FailureReason::UpstreamUnavailable
-        );
-        let pages = Error::TooManyPages {
-            action: "GetImageTag".into(),
-            max_pages: 1,
-            tags_seen: 1,
-            total_count: None,
-        };
-        assert_eq!(classify(&pages), FailureReason::UpstreamUnavailable);
-        for message in [
-            "Params [ImageName] not available: image \"team/web\" not found",
-            "Params [RepoName] not available",
-            "Image Not Exist",
-        ] {
-            assert_eq!(
-                classify(&rejected(message)),
-                FailureReason::ImageNotFound,
-                "{message}"
-            );
-        }
-        assert_eq!(
-            classify(&rejected("Missing params [ProjectId]")),
-            FailureReason::RequestRejected
-        );
-    }
-
-    #[test]
-    fn retries_of_one_failure_read_the_same_in_status() {
-        let with_id = |id: &str| {
-            let mut failure = Failure::new("GetImageTag", "call frequency limit exceeded");
-            failure.ret_code = Some(153);
-            failure.request_id = Some(id.into());
-            Error::Throttled(failure)
-        };
-        let (a, b) = (with_id("req-1"), with_id("req-2"));
-        assert!(
-            a.to_string().contains("req-1"),
-            "the log keeps the request id"
-        );
-        assert_eq!(
-            a.without_request_id().to_string(),
-            b.without_request_id().to_string()
-        );
-        assert!(!a.without_request_id().to_string().contains("req-1"));
-    }
-}
+#[path = "reconcile_tests.rs"]
+mod tests;

@@ -1,79 +1,44 @@
-//! When a TagWatch is polled next: interval parsing, jitter, per-object backoff after
-//! transient failures, and the decision whether a reconcile is due to poll at all.
+//! When a TagWatch is polled next: the decision whether a reconcile is due to poll at
+//! all ([`due`]), what is remembered of each TagWatch between reconciles
+//! ([`PollMemory`], in [`Memories`]), and when a poll's result schedules the next one
+//! ([`after_poll`]: the interval with jitter, or backoff after transient failures).
 //!
 //! Reconciles are also triggered by the controller's own status writes and by Secret
 //! changes; only the rules below decide whether UCloud is asked again, so that extra
 //! wake-ups never turn into extra requests.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use jiff::Timestamp;
+use kube::runtime::reflector::ObjectRef;
+use uhub::backoff::{Backoff, stretch};
 
+use super::failure::{FailureReason, Retry};
+use crate::api::conditions::{READY, find};
 use crate::api::v1alpha1::TagWatch;
 
-/// The shortest interval allowed (the CRD enforces it too).
-pub const MIN_INTERVAL: Duration = Duration::from_secs(10);
-/// The default per-poll timeout cap.
-pub const MAX_DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// The first retry delay after a transient failure.
 const BACKOFF_BASE: Duration = Duration::from_secs(2);
 /// Jitter added to every interval, as a fraction of it.
 const JITTER_FRACTION: f64 = 0.1;
 
-/// Poll interval and per-poll timeout of one TagWatch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timing {
-    /// Time between polls.
-    pub interval: Duration,
-    /// How long one poll may take.
-    pub timeout: Duration,
-}
-
-impl Timing {
-    /// Reads `spec.interval` and `spec.timeout`; errors are messages for the user.
-    pub fn from_spec(interval: &str, timeout: Option<&str>) -> Result<Self, String> {
-        let interval = parse_duration("interval", interval)?;
-        if interval < MIN_INTERVAL {
-            return Err(format!(
-                "spec.interval {interval:?} is shorter than the minimum of 10s"
-            ));
-        }
-        let timeout = match timeout {
-            Some(text) => parse_duration("timeout", text)?,
-            None => interval.min(MAX_DEFAULT_TIMEOUT),
-        };
-        if timeout.is_zero() || timeout > interval {
-            return Err(format!(
-                "spec.timeout {timeout:?} must be between 1ms and the interval"
-            ));
-        }
-        Ok(Self { interval, timeout })
-    }
-}
-
-fn parse_duration(field: &str, text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text)
-        .map_err(|e| format!("spec.{field} {text:?} is not a duration like 30s, 5m or 1h30m: {e}"))
-}
-
 /// The interval stretched by a random jitter of up to 10%, so that TagWatches created
 /// together drift apart instead of polling in lockstep.
 pub fn jittered(interval: Duration) -> Duration {
-    interval.mul_f64(1.0 + rand::random::<f64>() * JITTER_FRACTION)
+    stretch(interval, JITTER_FRACTION)
 }
 
 /// Delay before retry number `failures` (1 for the first) after a transient failure:
-/// exponential from 2s with full jitter, never longer than the interval.
+/// exponential from 2s, stretched by up to 100% at random, never longer than the
+/// interval.
 pub fn backoff(failures: u32, interval: Duration) -> Duration {
-    let mut delays = ExponentialBuilder::default()
-        .with_min_delay(BACKOFF_BASE)
-        .with_max_delay(interval)
-        .with_jitter()
-        .without_max_times()
-        .build();
-    let n = failures.saturating_sub(1).min(30) as usize;
-    delays.nth(n).unwrap_or(interval).min(interval)
+    let backoff = Backoff {
+        base: BACKOFF_BASE,
+        cap: interval,
+    };
+    backoff.stretched(failures.saturating_sub(1))
 }
 
 /// What the controller remembers of one TagWatch between reconciles (lost on restart).
@@ -83,6 +48,58 @@ pub struct PollMemory {
     pub next_poll: Option<Timestamp>,
     /// Consecutive failed polls.
     pub failures: u32,
+}
+
+/// What a poll's result makes of `previous`: after a success the next poll is an
+/// interval (with jitter) from `now`; after a failure, depending on its reason, after a
+/// backoff, an interval, or not before the spec changes.
+pub fn after_poll(
+    previous: Option<PollMemory>,
+    failure: Option<FailureReason>,
+    interval: Duration,
+    now: Timestamp,
+) -> PollMemory {
+    let Some(reason) = failure else {
+        return PollMemory {
+            next_poll: Some(now + jittered(interval)),
+            failures: 0,
+        };
+    };
+    let failures = previous.map_or(0, |m| m.failures).saturating_add(1);
+    let next_poll = match reason.retry() {
+        Retry::Backoff => Some(now + backoff(failures, interval)),
+        Retry::Interval => Some(now + jittered(interval)),
+        Retry::SpecChange => None,
+    };
+    PollMemory {
+        next_poll,
+        failures,
+    }
+}
+
+/// The [`PollMemory`] of every TagWatch this process polled.
+#[derive(Debug, Default)]
+pub struct Memories(Mutex<HashMap<ObjectRef<TagWatch>, PollMemory>>);
+
+impl Memories {
+    /// What is remembered of `key`.
+    pub fn get(&self, key: &ObjectRef<TagWatch>) -> Option<PollMemory> {
+        self.lock().get(key).copied()
+    }
+
+    /// Remembers `memory` for `key`.
+    pub fn remember(&self, key: ObjectRef<TagWatch>, memory: PollMemory) {
+        self.lock().insert(key, memory);
+    }
+
+    /// Forgets `key` (suspended, or its credentials changed).
+    pub fn forget(&self, key: &ObjectRef<TagWatch>) {
+        self.lock().remove(key);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ObjectRef<TagWatch>, PollMemory>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Whether a reconcile should poll now or wait.
@@ -150,7 +167,7 @@ fn scheduled(tw: &TagWatch, interval: Duration, memory: Option<&PollMemory>) -> 
         return m.next_poll.map_or(Scheduled::Never, Scheduled::At);
     }
     let ready = status
-        .and_then(|s| super::conditions::find(&s.conditions, super::conditions::READY))
+        .and_then(|s| find(&s.conditions, READY))
         .is_some_and(|c| c.status == "True");
     match status.and_then(|s| s.last_sync_time.as_ref()) {
         Some(last) if ready => last
@@ -192,7 +209,7 @@ mod tests {
         } else {
             conditions::failed(
                 &mut status.conditions,
-                conditions::FailureReason::Throttled,
+                crate::controller::failure::FailureReason::Throttled,
                 "x",
                 Some(1),
                 &Time(ts(seconds)),
@@ -202,36 +219,56 @@ mod tests {
     }
 
     #[test]
-    fn timing_defaults_and_errors() {
-        let t = Timing::from_spec("5m", None).unwrap();
-        assert_eq!(
-            (t.interval, t.timeout),
-            (Duration::from_secs(300), Duration::from_secs(60))
-        );
-        let t = Timing::from_spec("1h30m", Some("2m")).unwrap();
-        assert_eq!(
-            (t.interval, t.timeout),
-            (Duration::from_secs(5400), Duration::from_secs(120))
-        );
-        assert_eq!(
-            Timing::from_spec("20s", None).unwrap().timeout,
-            Duration::from_secs(20)
-        );
+    fn a_poll_result_schedules_the_next_poll() {
+        let interval = Duration::from_secs(60);
+        let now = ts(1000);
+        let ok = after_poll(None, None, interval, now);
+        assert_eq!(ok.failures, 0);
+        let next = ok.next_poll.unwrap();
+        assert!(next >= ts(1060) && next <= ts(1066), "{next}");
+
+        let throttled = after_poll(Some(ok), Some(FailureReason::Throttled), interval, now);
+        assert_eq!(throttled.failures, 1);
+        let next = throttled.next_poll.unwrap();
         assert!(
-            Timing::from_spec("abc", None)
-                .unwrap_err()
-                .contains("spec.interval \"abc\"")
+            next >= ts(1002) && next <= ts(1004),
+            "first backoff from 2 s: {next}"
         );
-        assert!(
-            Timing::from_spec("1s", None)
-                .unwrap_err()
-                .contains("minimum of 10s")
+        let again = after_poll(
+            Some(throttled),
+            Some(FailureReason::Throttled),
+            interval,
+            now,
         );
-        assert!(
-            Timing::from_spec("1m", Some("2m"))
-                .unwrap_err()
-                .contains("spec.timeout")
+        assert_eq!(again.failures, 2);
+
+        let denied = after_poll(
+            Some(again),
+            Some(FailureReason::PermissionDenied),
+            interval,
+            now,
         );
+        assert_eq!(denied.failures, 3);
+        assert!(denied.next_poll.unwrap() >= ts(1060));
+
+        let stalled = after_poll(None, Some(FailureReason::InvalidSpec), interval, now);
+        assert_eq!(stalled.next_poll, None);
+        assert_eq!(after_poll(Some(stalled), None, interval, now).failures, 0);
+    }
+
+    #[test]
+    fn memories_remember_and_forget() {
+        let memories = Memories::default();
+        let key = ObjectRef::from_obj(&tagwatch(1, None));
+        assert_eq!(memories.get(&key), None);
+        let memory = PollMemory {
+            next_poll: None,
+            failures: 2,
+        };
+        memories.remember(key.clone(), memory);
+        assert_eq!(memories.get(&key), Some(memory));
+        memories.forget(&key);
+        assert_eq!(memories.get(&key), None);
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! is pending. Never contains a URL or token: errors are scrubbed where they arise.
 
 use crate::api::v1alpha1::{NotifyTarget, PendingNotification};
-use crate::notify::pending::FailureReason;
-use crate::tags::announce::cut;
+use tags::announce::cut;
+
+use super::pending::{AttemptReason, MAX_PENDING};
 
 /// The condition type.
 pub const NOTIFIED: &str = "Notified";
@@ -57,10 +58,11 @@ pub fn notified(
         let part = match last {
             None => format!("notify[{index}]: {count}"),
             Some((attempts, error)) => {
-                if error.reason == FailureReason::InvalidTarget.as_str() {
-                    reason = FailureReason::InvalidTarget.as_str();
+                let invalid: &'static str = AttemptReason::InvalidTarget.into();
+                if error.reason == invalid {
+                    reason = invalid;
                 } else if reason == PENDING {
-                    reason = FailureReason::DeliveryFailed.as_str();
+                    reason = AttemptReason::DeliveryFailed.into();
                 }
                 let tries = if attempts == 1 { "attempt" } else { "attempts" };
                 format!(
@@ -74,7 +76,7 @@ pub fn notified(
     if overflowed > 0 {
         parts.push(format!(
             "{overflowed} older notifications given up: more than {} were pending",
-            crate::notify::pending::MAX_PENDING
+            MAX_PENDING
         ));
     }
     Some((false, reason, cut(parts.join("; "), MESSAGE_LIMIT)))
@@ -84,10 +86,10 @@ pub fn notified(
 mod tests {
     use super::*;
     use crate::api::v1alpha1::{DeliveryError, NotifyEvent};
-    use crate::notify::pending::tests::target;
+    use crate::testing::notify_target as target;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-    fn pending(secret: &str, error: Option<(FailureReason, &str, i64)>) -> PendingNotification {
+    fn pending(secret: &str, error: Option<(AttemptReason, &str, i64)>) -> PendingNotification {
         PendingNotification {
             id: "id".into(),
             target: 7,
@@ -98,7 +100,7 @@ mod tests {
             created_at: Time(jiff::Timestamp::UNIX_EPOCH),
             next_attempt_at: None,
             last_error: error.map(|(reason, message, at)| DeliveryError {
-                reason: reason.as_str().into(),
+                reason: reason.to_string(),
                 message: message.into(),
                 time: Time(jiff::Timestamp::from_second(at).unwrap()),
             }),
@@ -123,8 +125,8 @@ mod tests {
             Some((false, PENDING, "notify[1]: 2 notifications pending".into()))
         );
         let failing = [
-            pending("a", Some((FailureReason::DeliveryFailed, "HTTP 503", 1))),
-            pending("a", Some((FailureReason::DeliveryFailed, "no answer", 2))),
+            pending("a", Some((AttemptReason::DeliveryFailed, "HTTP 503", 1))),
+            pending("a", Some((AttemptReason::DeliveryFailed, "no answer", 2))),
             pending("b", None),
         ];
         assert_eq!(
@@ -138,11 +140,11 @@ mod tests {
             ))
         );
         let invalid = [
-            pending("a", Some((FailureReason::DeliveryFailed, "HTTP 503", 1))),
+            pending("a", Some((AttemptReason::DeliveryFailed, "HTTP 503", 1))),
             pending(
                 "b",
                 Some((
-                    FailureReason::InvalidTarget,
+                    AttemptReason::InvalidTarget,
                     "Secret ns/b: key url is missing",
                     1,
                 )),

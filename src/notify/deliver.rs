@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::sign::{HUB_SIGNATURE_HEADER, SIGNATURE_HEADER, signature};
 use super::target::Target;
 use crate::api::v1alpha1::NotifyEvent;
-use crate::ucloud::config::USER_AGENT;
+use uhub::{REDACTED, USER_AGENT};
 
 /// Header carrying the delivery id (also the body's `deliveryId`).
 pub const DELIVERY_HEADER: &str = "X-Tagwatch-Delivery";
@@ -21,19 +21,38 @@ pub const EVENT_HEADER: &str = "X-Tagwatch-Event";
 pub const RESPONSE_BODY_CAP: usize = 4096;
 /// How long the rest of a response body may take once a 2xx status arrived.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
-/// What replaces a secret in an error message.
-const REDACTED: &str = "[redacted]";
+
+/// The notification HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the notification HTTP client: {0}")]
+pub struct ClientError(#[from] reqwest::Error);
+
+/// Why one delivery attempt failed; never names the target's URL or token.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// No complete answer within the timeout.
+    #[error("no answer within {}", humantime::format_duration(*.0))]
+    Timeout(Duration),
+    /// The request failed (connection, TLS, ...), described without the URL.
+    #[error("{0}")]
+    Transport(String),
+    /// The target answered a redirect, which is not followed.
+    #[error("HTTP {0} (redirects are not followed)")]
+    Redirect(reqwest::StatusCode),
+    /// The target answered another status than 2xx.
+    #[error("HTTP {0}")]
+    Status(reqwest::StatusCode),
+}
 
 /// The HTTP client deliveries share: rustls with the webpki roots (certificates are
 /// verified), no redirects, the tagwatch User-Agent.
-pub fn http_client(connect_timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+pub fn http_client(connect_timeout: Duration) -> Result<reqwest::Client, ClientError> {
+    Ok(reqwest::Client::builder()
         .use_rustls_tls()
         .user_agent(USER_AGENT)
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| format!("cannot build the notification HTTP client: {e}"))
+        .build()?)
 }
 
 /// One notification to send.
@@ -48,18 +67,18 @@ pub struct Delivery<'a> {
 }
 
 /// Sends `delivery` to `target`: `Ok` with the HTTP status when it answered 2xx within
-/// `timeout`, otherwise `Err` with a message fit for status and events.
+/// `timeout`, otherwise why not, fit for status and events.
 pub async fn send(
     http: &reqwest::Client,
     target: &Target,
     delivery: Delivery<'_>,
     timeout: Duration,
-) -> Result<u16, String> {
+) -> Result<u16, SendError> {
     let mut request = http
         .post(target.url.clone())
         .header(CONTENT_TYPE, "application/json")
         .header(DELIVERY_HEADER, delivery.id)
-        .header(EVENT_HEADER, delivery.kind.as_str())
+        .header(EVENT_HEADER, <&str>::from(delivery.kind))
         .body(delivery.body.to_owned());
     if let Some(token) = &target.token {
         let signature = signature(token, delivery.body.as_bytes());
@@ -69,13 +88,13 @@ pub async fn send(
     }
     let deadline = Instant::now() + timeout;
     let response = match tokio::time::timeout_at(deadline, request.send()).await {
-        Err(_) => {
-            return Err(format!(
-                "no answer within {}",
-                humantime::format_duration(timeout)
-            ));
+        Err(_) => return Err(SendError::Timeout(timeout)),
+        Ok(Err(error)) => {
+            return Err(SendError::Transport(scrub(
+                &describe(error),
+                &target.secrets(),
+            )));
         }
-        Ok(Err(error)) => return Err(scrub(&describe(error), &target.secrets())),
         Ok(Ok(response)) => response,
     };
     let status = response.status();
@@ -84,9 +103,9 @@ pub async fn send(
     if status.is_success() {
         Ok(status.as_u16())
     } else if status.is_redirection() {
-        Err(format!("HTTP {status} (redirects are not followed)"))
+        Err(SendError::Redirect(status))
     } else {
-        Err(format!("HTTP {status}"))
+        Err(SendError::Status(status))
     }
 }
 
@@ -118,7 +137,7 @@ fn describe(error: reqwest::Error) -> String {
     message
 }
 
-/// `message` with every one of `secrets` replaced by `[redacted]`, longest first.
+/// `message` with every one of `secrets` replaced by [`REDACTED`], longest first.
 pub fn scrub(message: &str, secrets: &[String]) -> String {
     let mut secrets: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -145,7 +164,7 @@ mod tests {
                 "error sending https://h.example/hook/abc: dns h.example; tok",
                 &secrets
             ),
-            "error sending [redacted]: dns [redacted]; [redacted]"
+            "error sending <redacted>: dns <redacted>; <redacted>"
         );
         assert_eq!(scrub("plain", &secrets), "plain");
     }

@@ -5,10 +5,10 @@
 //! same status write as the poll's result, before any attempt. The [`notifier`] then
 //! sends them outside the poll, on a bounded pool of workers ([`deliver`], signed by
 //! [`sign`], to the URL a Secret names: [`target`]), and reports each result back; the
-//! next reconcile folds results into status ([`pending`]): delivered ones are removed,
-//! failed ones are retried with capped exponential backoff until they are too old, and
-//! the `Notified` condition says what is pending or failing ([`condition`]). Metrics
-//! hooks are in [`observe`].
+//! next reconcile folds results into status ([`review`], with the rules of [`pending`]):
+//! delivered ones are removed, failed ones are retried with capped exponential backoff
+//! until they are too old, and the `Notified` condition says what is pending or failing
+//! ([`condition`]). Metrics hooks are in [`observe`].
 
 pub mod condition;
 pub mod deliver;
@@ -16,6 +16,7 @@ pub mod notifier;
 pub mod observe;
 pub mod payload;
 pub mod pending;
+pub mod review;
 pub mod sign;
 pub mod target;
 

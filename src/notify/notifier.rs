@@ -16,16 +16,21 @@ use futures::Stream;
 use jiff::Timestamp;
 use kube::runtime::reflector::ObjectRef;
 use tokio::sync::{Semaphore, mpsc};
+use uhub::backoff::Backoff;
 
 use super::deliver::{self, Delivery};
 use super::observe::{AttemptLabel, DeliveryObserver};
-use super::pending::{AttemptResult, FailureReason, Merged};
+use super::pending::{AttemptFailure, AttemptReason, AttemptResult, Merged};
 use super::target::{self, TargetError};
 use crate::api::v1alpha1::{PendingNotification, TagWatch};
-use crate::controller::schedule;
 
 /// The longest wait between two attempts of one notification.
 pub const RETRY_CAP: Duration = Duration::from_secs(300);
+/// The wait between attempts of one notification.
+const RETRY_BACKOFF: Backoff = Backoff {
+    base: Duration::from_secs(2),
+    cap: RETRY_CAP,
+};
 /// How long the decision about a delivery id is remembered.
 const MEMO_TTL: Duration = Duration::from_secs(1800);
 /// How long a result waits for its notification to show up in a reconciled status
@@ -45,12 +50,19 @@ pub struct NotifierConfig {
     pub concurrency: usize,
 }
 
+/// How long one attempt may take unless configured otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How old a notification may get unless configured otherwise.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
+/// Attempts running at once unless configured otherwise.
+pub const DEFAULT_CONCURRENCY: u16 = 8;
+
 impl Default for NotifierConfig {
     fn default() -> Self {
         Self {
-            timeout: Duration::from_secs(10),
-            max_age: Duration::from_secs(3600),
-            concurrency: 8,
+            timeout: DEFAULT_TIMEOUT,
+            max_age: DEFAULT_MAX_AGE,
+            concurrency: usize::from(DEFAULT_CONCURRENCY),
         }
     }
 }
@@ -92,7 +104,7 @@ impl Notifier {
         kube: kube::Client,
         config: NotifierConfig,
         observer: Arc<dyn DeliveryObserver>,
-    ) -> Result<Arc<Self>, String> {
+    ) -> Result<Arc<Self>, deliver::ClientError> {
         Ok(Arc::new(Self {
             http: deliver::http_client(config.timeout)?,
             pool: Arc::new(Semaphore::new(config.concurrency.max(1))),
@@ -109,9 +121,9 @@ impl Notifier {
     }
 
     /// The delay before the next attempt after `attempts` failed ones: exponential from
-    /// 2 s with jitter, at most [`RETRY_CAP`].
+    /// 2 s, stretched by up to 100% at random, at most [`RETRY_CAP`].
     pub fn backoff(&self, attempts: u32) -> Duration {
-        schedule::backoff(attempts, RETRY_CAP)
+        RETRY_BACKOFF.stretched(attempts.saturating_sub(1))
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -250,14 +262,16 @@ impl Notifier {
             let started = Instant::now();
             let failure = self.send(&namespace, &n).await.err();
             let latency = started.elapsed();
-            self.observer
-                .attempt(AttemptLabel::of(failure.as_ref().map(|f| f.0)), latency);
+            self.observer.attempt(
+                AttemptLabel::of(failure.as_ref().map(|f| f.reason)),
+                latency,
+            );
             match &failure {
                 None => tracing::info!(%namespace, name = %key.name, delivery = %n.id,
                     secret = %n.secret_name, latency_ms = latency.as_millis() as u64, "notification delivered"),
-                Some((reason, error)) => {
+                Some(failure) => {
                     tracing::warn!(%namespace, name = %key.name, delivery = %n.id,
-                    secret = %n.secret_name, reason = reason.as_str(), %error, "notification attempt failed")
+                    secret = %n.secret_name, reason = %failure.reason, error = %failure.message, "notification attempt failed")
                 }
             }
             failure
@@ -275,11 +289,7 @@ impl Notifier {
         self.wake(&key);
     }
 
-    async fn send(
-        &self,
-        namespace: &str,
-        n: &PendingNotification,
-    ) -> Result<u16, (FailureReason, String)> {
+    async fn send(&self, namespace: &str, n: &PendingNotification) -> Result<u16, AttemptFailure> {
         let secret = &n.secret_name;
         let target = match tokio::time::timeout(
             self.config.timeout,
@@ -289,12 +299,20 @@ impl Notifier {
         {
             Ok(Ok(target)) => target,
             Ok(Err(e @ TargetError::ReadFailed(_))) => {
-                return Err((FailureReason::DeliveryFailed, e.to_string()));
+                return Err(AttemptFailure::new(
+                    AttemptReason::DeliveryFailed,
+                    e.to_string(),
+                ));
             }
-            Ok(Err(e)) => return Err((FailureReason::InvalidTarget, e.to_string())),
+            Ok(Err(e)) => {
+                return Err(AttemptFailure::new(
+                    AttemptReason::InvalidTarget,
+                    e.to_string(),
+                ));
+            }
             Err(_) => {
                 let message = format!("reading Secret {namespace}/{secret} timed out");
-                return Err((FailureReason::DeliveryFailed, message));
+                return Err(AttemptFailure::new(AttemptReason::DeliveryFailed, message));
             }
         };
         let delivery = Delivery {
@@ -304,6 +322,6 @@ impl Notifier {
         };
         deliver::send(&self.http, &target, delivery, self.config.timeout)
             .await
-            .map_err(|message| (FailureReason::DeliveryFailed, message))
+            .map_err(|e| AttemptFailure::new(AttemptReason::DeliveryFailed, e.to_string()))
     }
 }

@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use super::pending::{FailureReason, GiveUp};
+use super::pending::{AttemptReason, GiveUp};
 
 /// The result of one delivery attempt, as a metric label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum AttemptLabel {
     /// The target answered 2xx.
     Delivered,
@@ -18,32 +19,12 @@ pub enum AttemptLabel {
 }
 
 impl AttemptLabel {
-    /// The label value: `delivered`, `failed` or `invalid_target`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Delivered => "delivered",
-            Self::Failed => "failed",
-            Self::InvalidTarget => "invalid_target",
-        }
-    }
-
     /// The label of an attempt that ended with `failure` (`None`: delivered).
-    pub fn of(failure: Option<FailureReason>) -> Self {
+    pub fn of(failure: Option<AttemptReason>) -> Self {
         match failure {
             None => Self::Delivered,
-            Some(FailureReason::DeliveryFailed) => Self::Failed,
-            Some(FailureReason::InvalidTarget) => Self::InvalidTarget,
-        }
-    }
-}
-
-impl GiveUp {
-    /// The label value: `expired`, `target_removed` or `overflow`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Expired => "expired",
-            Self::TargetRemoved => "target_removed",
-            Self::Overflow => "overflow",
+            Some(AttemptReason::DeliveryFailed) => Self::Failed,
+            Some(AttemptReason::InvalidTarget) => Self::InvalidTarget,
         }
     }
 }
@@ -70,22 +51,23 @@ impl DeliveryObserver for NoObserver {
 
 #[cfg(test)]
 mod tests {
+    use strum::VariantArray;
+
     use super::*;
 
     #[test]
     fn labels() {
-        assert_eq!(AttemptLabel::of(None).as_str(), "delivered");
+        let label = |l: AttemptLabel| -> &str { l.into() };
+        assert_eq!(label(AttemptLabel::of(None)), "delivered");
         assert_eq!(
-            AttemptLabel::of(Some(FailureReason::DeliveryFailed)).as_str(),
+            label(AttemptLabel::of(Some(AttemptReason::DeliveryFailed))),
             "failed"
         );
         assert_eq!(
-            AttemptLabel::of(Some(FailureReason::InvalidTarget)).as_str(),
+            label(AttemptLabel::of(Some(AttemptReason::InvalidTarget))),
             "invalid_target"
         );
-        let gave_up: Vec<_> = [GiveUp::Expired, GiveUp::TargetRemoved, GiveUp::Overflow]
-            .map(GiveUp::as_str)
-            .into();
+        let gave_up: Vec<&str> = GiveUp::VARIANTS.iter().map(|&g| g.into()).collect();
         assert_eq!(gave_up, ["expired", "target_removed", "overflow"]);
     }
 }

@@ -4,26 +4,15 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::Serialize;
+use strum::VariantArray;
+
+use tags::Tag;
+use tags::observe::Observation;
 
 use crate::api::v1alpha1::{NotifyEvent, PendingNotification, TagStatus, TagWatch};
-use crate::tags::Tag;
-use crate::tags::diff::Changes;
 
 /// At most this many tags are listed in one notification; `tagsOmitted` counts the rest.
 pub const MAX_TAGS: usize = 50;
-
-/// What a successful poll found, as far as notifications are concerned.
-#[derive(Clone, Copy, Debug)]
-pub struct PollChanges<'a> {
-    /// Compared with the previous sync.
-    pub changes: &'a Changes,
-    /// `status.latestTag` before the poll.
-    pub previous_latest: Option<&'a str>,
-    /// The policy's pick now.
-    pub latest: Option<&'a Tag>,
-    /// `status.revision` now.
-    pub revision: &'a str,
-}
 
 /// The JSON body of a notification.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -77,20 +66,20 @@ fn is_zero(n: &usize) -> bool {
 /// `new_id`. Nothing on the first sync: tags that already existed are not announced.
 pub fn notifications(
     tw: &TagWatch,
-    poll: &PollChanges<'_>,
+    seen: &Observation,
     now: &Time,
     mut new_id: impl FnMut() -> String,
 ) -> Vec<PendingNotification> {
-    if poll.changes.initial || tw.spec.notify.is_empty() {
+    if seen.changes.initial || tw.spec.notify.is_empty() {
         return Vec::new();
     }
     let mut out = Vec::new();
     for (index, target) in tw.spec.notify.iter().enumerate() {
-        for kind in NotifyEvent::ALL {
+        for &kind in NotifyEvent::VARIANTS {
             if !target.events.contains(&kind) {
                 continue;
             }
-            let Some((tags, previous_latest_tag)) = concerned(kind, poll) else {
+            let Some((tags, previous_latest_tag)) = concerned(kind, seen) else {
                 continue;
             };
             let id = new_id();
@@ -107,9 +96,9 @@ pub fn notifications(
                     .take(MAX_TAGS)
                     .map(|t| TagStatus::from(*t))
                     .collect(),
-                latest_tag: poll.latest.map(|t| t.name.clone()),
+                latest_tag: seen.latest.as_ref().map(|t| t.name.clone()),
                 previous_latest_tag,
-                revision: poll.revision.to_string(),
+                revision: seen.revision.clone(),
             };
             out.push(PendingNotification {
                 id,
@@ -129,22 +118,18 @@ pub fn notifications(
 
 /// The tags a notification of `kind` lists (and for `LatestTagChanged` the previous
 /// latest tag), or `None` when nothing of that kind happened.
-fn concerned<'a>(
-    kind: NotifyEvent,
-    poll: &PollChanges<'a>,
-) -> Option<(Vec<&'a Tag>, Option<Option<String>>)> {
-    let changes = poll.changes;
+fn concerned(kind: NotifyEvent, seen: &Observation) -> Option<(Vec<&Tag>, Option<Option<String>>)> {
+    let changes = &seen.changes;
     let tags: Vec<&Tag> = match kind {
         NotifyEvent::NewTag => changes.added.iter().collect(),
         NotifyEvent::TagUpdated => changes.updated.iter().map(|u| &u.new).collect(),
         NotifyEvent::TagRemoved => changes.removed.iter().collect(),
         NotifyEvent::LatestTagChanged => {
-            let now = poll.latest.map(|t| t.name.as_str());
-            if now == poll.previous_latest {
+            if !seen.latest_changed() {
                 return None;
             }
-            let previous = poll.previous_latest.map(str::to_string);
-            return Some((poll.latest.into_iter().collect(), Some(previous)));
+            let previous = seen.previous_latest.clone();
+            return Some((seen.latest.iter().collect(), Some(previous)));
         }
     };
     (!tags.is_empty()).then_some((tags, None))

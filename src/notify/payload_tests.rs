@@ -1,17 +1,31 @@
-use super::*;
-use crate::api::v1alpha1::TagWatchSpec;
-use crate::tags::diff::TagUpdate;
-use crate::tags::revision::revision;
 use serde_json::{Value, json};
+use tags::diff::{Changes, TagUpdate};
+use tags::revision::revision;
+
+use super::*;
 
 fn tagwatch(notify: Value) -> TagWatch {
-    let spec: TagWatchSpec =
-        serde_json::from_value(json!({"repoName": "team", "imageName": "web", "notify": notify}))
-            .unwrap();
-    let mut tw = TagWatch::new("web", spec);
-    tw.metadata.namespace = Some("ns".into());
-    tw.metadata.uid = Some("uid-1".into());
-    tw
+    TagWatch::test()
+        .in_namespace("ns")
+        .with_spec(json!({"repoName": "team", "notify": notify}))
+}
+
+/// A poll that saw `changes`, with `latest` picked now and `previous` before, over the
+/// tracked tags of revision `revision`.
+fn seen(
+    changes: &Changes,
+    previous: Option<&str>,
+    latest: Option<&Tag>,
+    revision: &str,
+) -> Observation {
+    Observation {
+        tracked: Vec::new(),
+        upstream_total: 0,
+        changes: changes.clone(),
+        latest: latest.cloned(),
+        previous_latest: previous.map(str::to_string),
+        revision: revision.to_string(),
+    }
 }
 
 fn tag(name: &str, second: u32, digest: Option<&str>) -> Tag {
@@ -48,7 +62,7 @@ fn checked_bodies(out: &[PendingNotification]) -> Vec<Value> {
             let errors: Vec<String> = schema.iter_errors(&body).map(|e| e.to_string()).collect();
             assert!(errors.is_empty(), "{body}: {errors:?}");
             assert_eq!(body["deliveryId"], n.id.as_str());
-            assert_eq!(body["type"], n.type_.as_str());
+            assert_eq!(body["type"], n.type_.to_string());
             body
         })
         .collect()
@@ -72,12 +86,7 @@ fn one_notification_per_target_and_subscribed_kind() {
     };
     let current = [new.clone(), tag("v2", 4, None)];
     let rev = revision(&current);
-    let poll = PollChanges {
-        changes: &changes,
-        previous_latest: Some("v2"),
-        latest: Some(&new),
-        revision: &rev,
-    };
+    let poll = seen(&changes, Some("v2"), Some(&new), &rev);
     let out = notifications(&tw, &poll, &now(), ids());
     let summary: Vec<(i32, &str, NotifyEvent)> = out
         .iter()
@@ -118,9 +127,9 @@ fn one_notification_per_target_and_subscribed_kind() {
     assert_eq!(bodies[3]["tags"][0]["updateTime"], "2026-11-27 10:00:04");
     assert_eq!(bodies[4]["tags"][0]["name"], "v1");
     // Every notification has its own id.
-    let mut seen: Vec<&str> = out.iter().map(|n| n.id.as_str()).collect();
-    seen.dedup();
-    assert_eq!(seen.len(), out.len());
+    let mut ids: Vec<&str> = out.iter().map(|n| n.id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), out.len());
 }
 
 #[test]
@@ -130,12 +139,7 @@ fn nothing_on_the_first_sync_or_without_targets_or_changes() {
         initial: true,
         ..Changes::default()
     };
-    let poll = |changes| PollChanges {
-        changes,
-        previous_latest: None,
-        latest: None,
-        revision: &rev,
-    };
+    let poll = |changes| seen(changes, None, None, &rev);
     let with_target = tagwatch(json!([{"secretRef": {"name": "a"}}]));
     assert!(notifications(&with_target, &poll(&initial), &now(), ids()).is_empty());
     let unchanged = Changes::default();
@@ -160,12 +164,7 @@ fn latest_tag_cleared_and_long_lists_are_capped() {
         ..Changes::default()
     };
     let rev = revision(&[]);
-    let poll = PollChanges {
-        changes: &changes,
-        previous_latest: Some("v0"),
-        latest: None,
-        revision: &rev,
-    };
+    let poll = seen(&changes, Some("v0"), None, &rev);
     let out = notifications(&tw, &poll, &now(), ids());
     let bodies = checked_bodies(&out);
     assert_eq!(bodies[0]["type"], "TagRemoved");
@@ -178,12 +177,7 @@ fn latest_tag_cleared_and_long_lists_are_capped() {
 
     // From no latest tag to one: previousLatestTag is null, not absent.
     let first = tag("v9", 9, None);
-    let poll = PollChanges {
-        changes: &Changes::default(),
-        previous_latest: None,
-        latest: Some(&first),
-        revision: &rev,
-    };
+    let poll = seen(&Changes::default(), None, Some(&first), &rev);
     let out = notifications(&tw, &poll, &now(), ids());
     let bodies = checked_bodies(&out);
     assert_eq!(bodies.len(), 1);

@@ -23,21 +23,33 @@ pub const MAX_PENDING: usize = 100;
 /// The most bytes of bodies status keeps.
 pub const MAX_PENDING_BYTES: usize = 256 * 1024;
 
-/// Why an attempt failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FailureReason {
+/// Why an attempt failed, as `lastError.reason` and the `Notified` condition say it.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, strum::Display, strum::IntoStaticStr, strum::EnumString,
+)]
+pub enum AttemptReason {
     /// The target could not be reached, timed out or did not answer 2xx.
     DeliveryFailed,
     /// The target's Secret is missing or unusable.
     InvalidTarget,
 }
 
-impl FailureReason {
-    /// As it appears in `lastError.reason` and the `Notified` condition.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DeliveryFailed => "DeliveryFailed",
-            Self::InvalidTarget => "InvalidTarget",
+/// A failed attempt: why, and what went wrong (naming no URL or token).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}: {message}")]
+pub struct AttemptFailure {
+    /// Why.
+    pub reason: AttemptReason,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl AttemptFailure {
+    /// A failure of `reason` described by `message`.
+    pub fn new(reason: AttemptReason, message: impl Into<String>) -> Self {
+        AttemptFailure {
+            reason,
+            message: message.into(),
         }
     }
 }
@@ -50,11 +62,12 @@ pub struct AttemptResult {
     /// When the attempt ended.
     pub finished_at: Timestamp,
     /// `None` when delivered, otherwise why not.
-    pub failure: Option<(FailureReason, String)>,
+    pub failure: Option<AttemptFailure>,
 }
 
 /// Why a notification was given up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum GiveUp {
     /// Older than the maximum age.
     Expired,
@@ -111,7 +124,7 @@ pub fn merge(
         let mut notification = notification.clone();
         if let Some(result) = by_id.get(notification.id.as_str()) {
             merged.consumed.push(result.id.clone());
-            let Some((reason, message)) = &result.failure else {
+            let Some(failure) = &result.failure else {
                 merged.delivered.push(notification.id);
                 continue;
             };
@@ -119,8 +132,8 @@ pub fn merge(
             let delay = (rules.backoff)(u32::try_from(notification.attempts).unwrap_or(1));
             notification.next_attempt_at = Some(Time(add(result.finished_at, delay)));
             notification.last_error = Some(DeliveryError {
-                reason: reason.as_str().to_string(),
-                message: message.clone(),
+                reason: failure.reason.to_string(),
+                message: failure.message.clone(),
                 time: Time(result.finished_at),
             });
         } else if in_flight(&notification.id) {

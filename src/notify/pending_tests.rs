@@ -1,20 +1,9 @@
 use super::*;
-use crate::api::v1alpha1::{NotifyEvent, NotifyFormat, SecretReference};
+use crate::api::v1alpha1::NotifyEvent;
+use crate::testing::notify_target as target;
 
 fn ts(seconds: i64) -> Timestamp {
     Timestamp::from_second(seconds).unwrap()
-}
-
-/// A target of `spec.notify` using the Secret `secret`.
-pub(crate) fn target(secret: &str) -> NotifyTarget {
-    NotifyTarget {
-        secret_ref: SecretReference {
-            name: secret.into(),
-            namespace: None,
-        },
-        events: vec![NotifyEvent::NewTag],
-        format: NotifyFormat::Json,
-    }
 }
 
 fn notification(id: &str, created: i64) -> PendingNotification {
@@ -39,11 +28,11 @@ fn delivered(id: &str, at: i64) -> AttemptResult {
     }
 }
 
-fn failed(id: &str, at: i64, reason: FailureReason) -> AttemptResult {
+fn failed(id: &str, at: i64, reason: AttemptReason) -> AttemptResult {
     AttemptResult {
         id: id.into(),
         finished_at: ts(at),
-        failure: Some((reason, "HTTP 503 Service Unavailable".into())),
+        failure: Some(AttemptFailure::new(reason, "HTTP 503 Service Unavailable")),
     }
 }
 
@@ -73,7 +62,7 @@ fn delivered_are_removed_and_failed_count_and_back_off() {
     let pending = [notification("a", 100), second, notification("c", 100)];
     let results = [
         delivered("a", 110),
-        failed("b", 120, FailureReason::DeliveryFailed),
+        failed("b", 120, AttemptReason::DeliveryFailed),
         delivered("unknown", 120),
     ];
     let merged = merge(
@@ -137,7 +126,7 @@ fn too_old_or_targetless_are_given_up_unless_in_flight() {
         ("old", GiveUp::Expired)
     );
     // A failure that makes it too old gives it up with the failure recorded.
-    let results = [failed("old-in-flight", 3601, FailureReason::InvalidTarget)];
+    let results = [failed("old-in-flight", 3601, AttemptReason::InvalidTarget)];
     let merged = merge(
         &[target("hook")],
         &pending[2..],

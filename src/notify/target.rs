@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use reqwest::Url;
 
-use crate::controller::credentials::secret_text;
+use crate::secrets::secret_text;
 
 /// Secret key holding the target URL (http:// or https://).
 pub const URL_KEY: &str = "url";
@@ -64,7 +64,7 @@ pub fn from_secret(secret: &Secret, namespace: &str, name: &str) -> Result<Targe
     let invalid =
         |problem: String| TargetError::Invalid(format!("Secret {namespace}/{name}: {problem}"));
     let text = secret_text(secret, URL_KEY)
-        .map_err(invalid)?
+        .map_err(|e| invalid(e.to_string()))?
         .ok_or_else(|| invalid(format!("key {URL_KEY} is missing")))?;
     let url = Url::parse(&text)
         .map_err(|e| invalid(format!("the value of key {URL_KEY} is not a URL ({e})")))?;
@@ -73,7 +73,7 @@ pub fn from_secret(secret: &Secret, namespace: &str, name: &str) -> Result<Targe
             "the value of key {URL_KEY} must be an http:// or https:// URL with a host"
         )));
     }
-    let token = secret_text(secret, TOKEN_KEY).map_err(invalid)?;
+    let token = secret_text(secret, TOKEN_KEY).map_err(|e| invalid(e.to_string()))?;
     Ok(Target { url, token })
 }
 
@@ -98,7 +98,7 @@ pub async fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::credentials::tests::secret;
+    use crate::testing::secret;
 
     #[test]
     fn reads_url_and_optional_token() {

@@ -4,18 +4,18 @@
 
 use std::collections::BTreeMap;
 
+use tags::revision::revision;
+use tags::{Tag, sort_newest_first};
 use tagwatch::api::v1alpha1::TagWatch;
-use tagwatch::tags::revision::revision;
-use tagwatch::tags::{Tag, sort_newest_first};
 
-use crate::e2e::{REPO, Stack, ready};
-use crate::emulator::{post_form, signed};
+use tagwatch::testing::env::{Env, REPO, ready};
+use testkit::emulator::{post_form, signed};
 
 /// Tags per GetImageTag page.
 const PAGE: usize = 100;
 
 /// Every tag of each of `images`, newest first.
-pub async fn tags_per_image(stack: &Stack, images: &[String]) -> BTreeMap<String, Vec<Tag>> {
+pub async fn tags_per_image(stack: &Env, images: &[String]) -> BTreeMap<String, Vec<Tag>> {
     let mut all = BTreeMap::new();
     for image in images {
         all.insert(image.clone(), tags_of(stack, image).await);
@@ -23,7 +23,7 @@ pub async fn tags_per_image(stack: &Stack, images: &[String]) -> BTreeMap<String
     all
 }
 
-async fn tags_of(stack: &Stack, image: &str) -> Vec<Tag> {
+async fn tags_of(stack: &Env, image: &str) -> Vec<Tag> {
     let mut tags = Vec::new();
     loop {
         let offset = tags.len().to_string();

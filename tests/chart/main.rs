@@ -1,0 +1,10 @@
+//! The install artefacts: the Helm chart (rendered, linted, applied, installed and run
+//! with its ServiceAccount's rights), the files generated from it, and the container
+//! image.
+
+mod cluster;
+mod files;
+mod image;
+mod install;
+mod operator;
+mod render;
