@@ -19,7 +19,7 @@ demo: build controlplane-bin
 
 ## test: everything CI runs (formatting, lints, the whole test suite).
 test: fmt-check clippy test-deps
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --all-targets --no-fail-fast
 
 ## unit: the fast loop: every crate's unit tests, no control plane or tools needed.
 unit:
