@@ -415,6 +415,39 @@ pub(crate) mod tests {
         }
     }
 
+    /// The JSON block after `<!-- format: NAME -->` in docs/notifications.md.
+    fn documented(name: &str) -> Value {
+        let docs = include_str!("../../../docs/notifications.md");
+        let marker = format!("<!-- format: {name} -->");
+        let after = docs.split_once(&marker).expect("a marker").1;
+        let block = after.split_once("```json\n").expect("a JSON block").1;
+        let block = block.split_once("```").expect("the block's end").0;
+        serde_json::from_str(block).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    #[test]
+    fn the_docs_show_every_format_as_it_is_sent() {
+        let p = payload(NotifyEvent::NewTag, &["v1.3.0"], 0);
+        let mut event: Value = serde_json::from_str(&cloudevents::structured(&p)).unwrap();
+        let mut shown = documented("cloudevents");
+        // The docs elide the data, which is the json document shown above it.
+        event.as_object_mut().unwrap().remove("data");
+        shown.as_object_mut().unwrap().remove("data");
+        assert_eq!(shown, event);
+        let feishu = feishu::signed(&feishu::body(&p), 1599360473, "demo").unwrap();
+        let chats = [
+            ("slack", slack::body(&p)),
+            ("teams", teams::body(&p)),
+            ("feishu", feishu),
+            ("dingtalk", dingtalk::body(&p)),
+            ("wecom", wecom::body(&p)),
+        ];
+        for (name, body) in chats {
+            let body: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(documented(name), body, "{name}");
+        }
+    }
+
     #[test]
     fn quoted_messages_are_short() {
         let long = format!(r#"{{"errcode":1,"errmsg":"{}"}}"#, "x".repeat(1000));
