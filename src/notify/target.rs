@@ -162,12 +162,31 @@ mod tests {
         assert_eq!(t.token, None);
         let debug = format!("{t:?}");
         assert!(!debug.contains("10.0.0.1"), "{debug}");
+        let ca = testkit::tls::TestCa::new();
+        let t = from_secret(
+            &secret(&[
+                (URL_KEY, b"https://h.example/p"),
+                (SECRET_KEY, b"SECrobot"),
+                (CA_KEY, ca.pem().as_bytes()),
+            ]),
+            "ns",
+            "h",
+        )
+        .unwrap();
+        assert_eq!(t.secret.as_deref(), Some("SECrobot"));
+        assert_eq!(t.ca.as_deref(), Some(ca.pem().trim()));
+        let debug = format!("{t:?}");
+        assert!(
+            !debug.contains("SECrobot") && !debug.contains("BEGIN"),
+            "{debug}"
+        );
     }
 
     #[test]
     fn problems_name_the_secret_and_key_never_the_value() {
         type Entries<'a> = &'a [(&'a str, &'a [u8])];
-        let cases: [(Entries, &str); 6] = [
+        let url: (&str, &[u8]) = (URL_KEY, b"https://h.example/p");
+        let cases: [(Entries, &str); 8] = [
             (&[(TOKEN_KEY, b"tok-value")], "key url is missing"),
             (&[(URL_KEY, b"  ")], "the value of key url is empty"),
             (
@@ -185,6 +204,20 @@ mod tests {
             (
                 &[(URL_KEY, b"https://h.example/p"), (TOKEN_KEY, &[0xc3])],
                 "the value of key token is not UTF-8 text",
+            ),
+            (
+                &[url, (CA_KEY, b"tok-value")],
+                "the value of key ca.crt holds no PEM CERTIFICATE block",
+            ),
+            (
+                &[
+                    url,
+                    (
+                        CA_KEY,
+                        b"-----BEGIN CERTIFICATE-----\ntok-value!\n-----END CERTIFICATE-----\n",
+                    ),
+                ],
+                "the value of key ca.crt is not valid PEM",
             ),
         ];
         for (entries, expected) in cases {
