@@ -5,6 +5,8 @@ TOOLS := target/tools
 PYTHON ?= python3
 # The official UCloud Python SDK, the independent client the emulator is checked against.
 UCLOUD_SDK_VERSION := 0.11.150
+# The official CloudEvents Python SDK, the receiver `format: cloudevents` is checked with.
+CLOUDEVENTS_SDK_VERSION := 2.2.0
 
 .PHONY: all build demo test lint fmt-check clippy unit python-sdk crds bench bench-scale bench-emulator bench-faults
 
@@ -42,11 +44,15 @@ clippy:
 .PHONY: test-deps
 test-deps: python-sdk controlplane-bin helm image-deps
 
-python-sdk: $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION)
+python-sdk: $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION) $(TOOLS)/venv/.cloudevents-$(CLOUDEVENTS_SDK_VERSION)
 
 $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION):
 	$(PYTHON) -m venv $(TOOLS)/venv
 	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check ucloud-sdk-python3==$(UCLOUD_SDK_VERSION)
+	touch $@
+
+$(TOOLS)/venv/.cloudevents-$(CLOUDEVENTS_SDK_VERSION): $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION)
+	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check cloudevents==$(CLOUDEVENTS_SDK_VERSION)
 	touch $@
 
 ## bench: the scale benchmark (bench-scale); the others are listed in BENCHMARKS.md.
