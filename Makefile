@@ -39,8 +39,16 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## test-deps: tools the test suite drives as users do.
-.PHONY: test-deps
-test-deps: python-sdk controlplane-bin helm image-deps
+.PHONY: test-deps tty-deps
+test-deps: python-sdk controlplane-bin helm image-deps tty-deps
+
+## tty-deps: util-linux's `script`, which gives a command a pseudo-terminal in the tests
+## of terminal-only output (Debian's bsdutils; present on most machines).
+tty-deps:
+	@if ! command -v script >/dev/null; then \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y bsdutils; \
+	fi
 
 python-sdk: $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION)
 
