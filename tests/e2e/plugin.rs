@@ -169,12 +169,18 @@ async fn get_describe_and_events_through_kubectl() {
         "{table:?}"
     );
 
-    // -o wide adds the Ready message; -A the namespace.
+    // -o wide adds whether it is suspended, the latest image and the Ready message; -A
+    // the namespace.
     let wide = rows(&plugin.ok(&["get", "web", "-n", &ns, "-o", "wide"]));
-    assert_eq!(wide[0].last().map(String::as_str), Some("MESSAGE"));
+    assert_eq!(wide[0][..8], HEADER);
+    assert_eq!(wide[0][8..], ["SUSPENDED", "LATEST IMAGE", "MESSAGE"]);
     assert_eq!(
-        wide[1].last().map(String::as_str),
-        Some("found 3 tags, latest v1.2.0")
+        wide[1][8..],
+        [
+            "False",
+            "uhub.service.ucloud.cn/team/web:v1.2.0",
+            "found 3 tags, latest v1.2.0"
+        ]
     );
     let everywhere = rows(&plugin.ok(&["get", "-A"]));
     assert_eq!(everywhere[0][0], "NAMESPACE");
@@ -638,6 +644,12 @@ async fn suspend_and_resume_through_kubectl() {
     assert!(suspended.spec.suspend);
     let description = plugin.ok(&["describe", "web", "-n", &ns]);
     assert_eq!(field(&description, "  Suspended"), "true", "{description}");
+    let suspended_column = |plugin: &Plugin| {
+        let wide = rows(&plugin.ok(&["get", "web", "-n", &ns, "-o", "wide"]));
+        assert_eq!(wide[0][8], "SUSPENDED", "{wide:?}");
+        wide[1][8].clone()
+    };
+    assert_eq!(suspended_column(&plugin), "True");
     let refused = plugin.run(&["reconcile", "web", "-n", &ns, "--wait"]);
     assert_eq!(refused.code, 16, "{refused}");
     assert!(refused.stderr.contains("is suspended"), "{refused}");
@@ -653,6 +665,7 @@ async fn suspend_and_resume_through_kubectl() {
     );
     let resumed = env.tagwatches().get("web").await.unwrap();
     assert!(!resumed.spec.suspend);
+    assert_eq!(suspended_column(&plugin), "False");
     let tw = env.wait_observed("web", resumed.metadata.generation).await;
     assert!(env.requests().await > flat);
     assert_eq!(ready(&tw).unwrap().status, "True");

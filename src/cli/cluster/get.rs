@@ -1,5 +1,6 @@
 //! `tagwatch get [NAME]`: TagWatches as a table (NAMESPACE with `-A`, NAME, IMAGE,
-//! LATEST, TAGS, READY, REASON, LAST SYNC, AGE; MESSAGE with `-o wide`), or the objects
+//! LATEST, TAGS, READY, REASON, LAST SYNC, AGE; SUSPENDED, LATEST IMAGE and MESSAGE with
+//! `-o wide`), or the objects
 //! as JSON or YAML, the way `kubectl get -o json|yaml` prints them.
 
 use clap::{Args, ValueEnum};
@@ -18,7 +19,8 @@ use crate::cli::output::{aligned, cell};
 /// Output formats of `get`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum GetFormat {
-    /// The table with the Ready message (MESSAGE) too.
+    /// The table with SUSPENDED (spec.suspend), LATEST IMAGE (status.latestImage) and
+    /// MESSAGE (the Ready message) too.
     Wide,
     /// The objects as JSON (a List without NAME), as `kubectl get -o json`.
     Json,
@@ -153,7 +155,8 @@ fn to_json(value: &Value) -> String {
 }
 
 /// The table of `get`: NAMESPACE (with `all_namespaces`), NAME, IMAGE, LATEST, TAGS,
-/// READY, REASON, LAST SYNC, AGE, and MESSAGE when `wide`; `-` for what status lacks.
+/// READY, REASON, LAST SYNC, AGE, and SUSPENDED, LATEST IMAGE and MESSAGE when `wide`;
+/// `-` for what status lacks.
 pub fn table_text(
     tagwatches: &[TagWatch],
     all_namespaces: bool,
@@ -174,7 +177,7 @@ pub fn table_text(
         header.insert(0, "NAMESPACE");
     }
     if wide {
-        header.push("MESSAGE");
+        header.extend(["SUSPENDED", "LATEST IMAGE", "MESSAGE"]);
     }
     let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     for tw in tagwatches {
@@ -204,6 +207,12 @@ pub fn table_text(
             age(tw.metadata.creation_timestamp.as_ref().map(|t| t.0), now),
         ]);
         if wide {
+            row.push(if tw.spec.suspend { "True" } else { "False" }.to_string());
+            row.push(cell(
+                status
+                    .and_then(|s| s.latest_image.as_deref())
+                    .unwrap_or_default(),
+            ));
             row.push(cell(ready.map(|c| c.message.as_str()).unwrap_or_default()));
         }
         rows.push(row);
@@ -250,12 +259,19 @@ mod tests {
         let synced = TagWatch::test()
             .synced(10_000 - 200, true)
             .tag_count(Some(4));
-        let fresh = TagWatch::test().named("new").in_namespace("ops");
+        let mut synced = synced;
+        synced.status.as_mut().unwrap().latest_image = Some("uhub/demo/web:v4".into());
+        let mut fresh = TagWatch::test().named("new").in_namespace("ops");
+        fresh.spec.suspend = true;
         let text = table_text(&[synced, fresh], true, true, now);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "NAMESPACE   NAME   IMAGE      LATEST   TAGS   READY   REASON      LAST SYNC   AGE   MESSAGE"
+            "NAMESPACE   NAME   IMAGE      LATEST   TAGS   READY   REASON      LAST SYNC   AGE   SUSPENDED   LATEST IMAGE       MESSAGE"
+        );
+        assert!(
+            lines[1].ends_with("   False       uhub/demo/web:v4   ok"),
+            "{text}"
         );
         assert!(
             lines[1].starts_with("team        web    demo/web   "),
@@ -267,7 +283,7 @@ mod tests {
         );
         assert_eq!(
             lines[2],
-            "ops         new    demo/web   -        -      -       -           -           -     -"
+            "ops         new    demo/web   -        -      -       -           -           -     True        -                  -"
         );
     }
 
