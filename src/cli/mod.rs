@@ -223,6 +223,26 @@ mod tests {
     }
 
     #[test]
+    fn readme_lists_every_subcommand() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let start = readme
+            .find("\n## Commands\n")
+            .expect("README.md has ## Commands");
+        let section = &readme[start + 1..];
+        let section = &section[..section[1..].find("\n## ").map_or(section.len(), |i| i + 1)];
+        let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
+        for command in Cli::command().get_subcommands() {
+            let name = command.get_name();
+            let listed = rows.iter().any(|row| {
+                let first = row.split(" | ").next().unwrap_or_default();
+                first.contains(&format!("`tagwatch {name}`"))
+                    || first.contains(&format!("`{name}`"))
+            });
+            assert!(listed, "README.md's ## Commands lacks `tagwatch {name}`");
+        }
+    }
+
+    #[test]
     fn invoked_as_the_kubectl_plugin_it_is_tagwatch() {
         let cli = parse_from(["/home/u/.krew/bin/kubectl-tagwatch", "get", "-A"]).unwrap();
         assert!(matches!(cli.command, Command::Get(ref args) if args.all_namespaces));
