@@ -41,8 +41,16 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## test-deps: tools the test suite drives as users do.
-.PHONY: test-deps
-test-deps: python-sdk controlplane-bin helm image-deps
+.PHONY: test-deps tty-deps
+test-deps: python-sdk controlplane-bin helm image-deps tty-deps krew
+
+## tty-deps: util-linux's `script`, which gives a command a pseudo-terminal in the tests
+## of terminal-only output (Debian's bsdutils; present on most machines).
+tty-deps:
+	@if ! command -v script >/dev/null; then \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y bsdutils; \
+	fi
 
 python-sdk: $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION) $(TOOLS)/venv/.cloudevents-$(CLOUDEVENTS_SDK_VERSION)
 
@@ -123,6 +131,19 @@ controlplane: controlplane-bin
 ## controlplane-down: stop the control plane and remove its state.
 controlplane-down:
 	@$(CONTROLPLANE_SRC)/service.sh down $(CONTROLPLANE_RUN) $(CONTROLPLANE_KUBECONFIG)
+
+## krew: krew and validate-krew-manifest (sigs.k8s.io/krew, pinned in tests/tools/krew),
+## which install and check deploy/krew/tagwatch.yaml in the tests (skipped when current).
+KREW_SRC := tests/tools/krew
+KREW_BINARIES := $(addprefix $(TOOLS)/bin/,krew validate-krew-manifest)
+.PHONY: krew
+krew: $(KREW_BINARIES)
+
+# One go build for both: they share most packages.
+$(KREW_BINARIES) &: $(KREW_SRC)/go.mod $(KREW_SRC)/go.sum
+	cd $(KREW_SRC) && CGO_ENABLED=0 $(GO) build -trimpath -o $(CURDIR)/$(TOOLS)/bin/ \
+		sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-manifest
+	touch $(KREW_BINARIES)
 
 ## helm: the helm CLI, built with go install.
 helm: $(TOOLS)/bin/.helm-$(HELM_VERSION)

@@ -38,11 +38,28 @@ pub const DURATION_PATTERN: &str = "^([0-9]+(ms|s|m|h))+$";
         type_ = "string",
         json_path = ".status.conditions[?(@.type==\"Ready\")].status"
     ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
     printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSyncTime"),
     printcolumn(
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
+    ),
+    printcolumn(
+        name = "Latest Image",
+        type_ = "string",
+        priority = 1,
+        json_path = ".status.latestImage"
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        priority = 1,
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message"
     )
 )]
 #[x_kube(validation = Rule::new(
@@ -253,8 +270,10 @@ pub enum CloudEventsMode {
 }
 
 /// Tag name filter: `include` and `exclude` are regular expressions (RE2-like syntax,
-/// unanchored: use `^` and `$` to match whole names).
+/// unanchored: use `^` and `$` to match whole names). Signature tags are left out
+/// unless `includeSignatures` is true.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
 pub struct TagFilterSpec {
     /// Only tags whose name matches this expression are tracked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -265,6 +284,12 @@ pub struct TagFilterSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 32), inner(length(min = 1, max = 1024)))]
     pub exclude: Vec<String>,
+
+    /// Track cosign's signature, attestation and SBOM tags
+    /// (`sha256-<64 hex digits>.sig`, `.att`, `.sbom`) too. Off by default: they are not
+    /// images, and one pushed after an image would become the newest tag.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_signatures: bool,
 }
 
 /// Picks `status.latestTag`. Set exactly one of the fields.
@@ -352,6 +377,16 @@ pub struct TagWatchStatus {
     /// The latest tag according to `spec.policy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_tag: Option<String>,
+
+    /// The latest tag as an image reference to pull or deploy:
+    /// `<registry host>/<repoName>/<imageName>:<latestTag>`, the host being the
+    /// operator's `--registry-host` (`uhub.service.ucloud.cn` by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_image: Option<String>,
+
+    /// The digest UHub reported for the latest tag, when it reported one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_digest: Option<String>,
 
     /// The newest `UpdateTime` among the tracked tags, exactly as UHub sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -15,6 +15,8 @@ use crate::notify::Notifier;
 pub const DEFAULT_LAST_SYNC_REFRESH: Duration = Duration::from_secs(600);
 /// Polls (and reconciles) running at once.
 pub const DEFAULT_CONCURRENCY: u16 = 16;
+/// The registry host in `status.latestImage`: UHub's public registry.
+pub const DEFAULT_REGISTRY_HOST: &str = "uhub.service.ucloud.cn";
 
 /// What a reconcile reports for metrics. Implementations must be cheap.
 pub trait PollObserver: Send + Sync {
@@ -36,13 +38,15 @@ impl PollObserver for NoObserver {
 }
 
 /// The operator's settings a reconcile reads (`tagwatch run` flags).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     /// Polls running at once, at most (`--concurrency`).
     pub concurrency: u16,
     /// How old `lastSyncTime` may get before a poll that changed nothing writes it
     /// (`--last-sync-refresh`; zero writes after every poll).
     pub last_sync_refresh: Duration,
+    /// The registry host `status.latestImage` names (`--registry-host`).
+    pub registry_host: String,
 }
 
 impl Default for Settings {
@@ -50,6 +54,7 @@ impl Default for Settings {
         Settings {
             concurrency: DEFAULT_CONCURRENCY,
             last_sync_refresh: DEFAULT_LAST_SYNC_REFRESH,
+            registry_host: DEFAULT_REGISTRY_HOST.to_string(),
         }
     }
 }

@@ -100,9 +100,23 @@ pub fn unchanged(tw: &TagWatch) -> Outcome {
     }
 }
 
+/// `<registry_host>/<repoName>/<imageName>:<tag>`: the image reference of `tag`.
+pub fn image_reference(registry_host: &str, tw: &TagWatch, tag: &str) -> String {
+    format!(
+        "{registry_host}/{}/{}:{tag}",
+        tw.spec.repo_name, tw.spec.image_name
+    )
+}
+
 /// After a successful poll that saw `seen`: the tracked tags' window, counts, latest tag
-/// and revision, `Ready=True`, and the announcements of what changed.
-pub fn after_success(tw: &TagWatch, seen: &Observation, now: &Time) -> Outcome {
+/// (with its image reference on `registry_host` and its digest) and revision,
+/// `Ready=True`, and the announcements of what changed.
+pub fn after_success(
+    tw: &TagWatch,
+    seen: &Observation,
+    registry_host: &str,
+    now: &Time,
+) -> Outcome {
     let tracked = &seen.tracked;
     let mut status = next_status(tw);
     let limit = tw.spec.history_limit.max(1) as usize;
@@ -111,6 +125,10 @@ pub fn after_success(tw: &TagWatch, seen: &Observation, now: &Time) -> Outcome {
     status.upstream_tag_count = Some(i64::try_from(seen.upstream_total).unwrap_or(i64::MAX));
     status.latest_update_time = tracked.first().map(|t| t.update_time.clone());
     status.latest_tag = seen.latest_name().map(str::to_string);
+    status.latest_image = seen
+        .latest_name()
+        .map(|tag| image_reference(registry_host, tw, tag));
+    status.latest_digest = seen.latest.as_ref().and_then(|t| t.digest.clone());
     status.revision = Some(seen.revision.clone());
     status.last_sync_time = Some(now.clone());
     let message = match &status.latest_tag {

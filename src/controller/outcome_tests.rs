@@ -7,6 +7,8 @@ use crate::controller::events::Reason;
 use crate::controller::failure::FailureReason;
 use crate::controller::spec::selection;
 
+const HOST: &str = crate::controller::context::DEFAULT_REGISTRY_HOST;
+
 fn time(seconds: i64) -> Time {
     Time(jiff::Timestamp::from_second(seconds).unwrap())
 }
@@ -39,7 +41,7 @@ fn seen(tw: &TagWatch, tags: Vec<Tag>) -> Observation {
 }
 
 fn poll(tw: &mut TagWatch, tags: Vec<Tag>, at: i64) -> Vec<Draft> {
-    let outcome = after_success(tw, &seen(tw, tags), &time(at));
+    let outcome = after_success(tw, &seen(tw, tags), HOST, &time(at));
     tw.status = Some(outcome.status);
     outcome.events
 }
@@ -81,6 +83,81 @@ fn initial_sync_announces_once_and_fills_status() {
         ("True", "Succeeded")
     );
     assert_eq!(ready.message, "found 3 tags, latest v3");
+}
+
+#[test]
+fn the_latest_tag_is_given_as_an_image_reference_with_its_digest() {
+    // TagWatch::test() watches demo/web.
+    let mut tw = tagwatch(serde_json::json!({"policy": {"semver": {}}}));
+    let digest = "sha256:".to_string() + &"1".repeat(64);
+    let v2 = tag("v2.0.0", 2).with_digest(&digest);
+    poll(
+        &mut tw,
+        vec![tag("v1.0.0", 1), v2, tag("v3.0.0-rc.1", 3)],
+        100,
+    );
+    let status = tw.status.as_ref().unwrap();
+    assert_eq!(status.latest_tag.as_deref(), Some("v2.0.0"));
+    assert_eq!(
+        status.latest_image.as_deref(),
+        Some("uhub.service.ucloud.cn/demo/web:v2.0.0")
+    );
+    assert_eq!(status.latest_digest.as_deref(), Some(digest.as_str()));
+
+    // The host is the operator's setting.
+    let outcome = after_success(
+        &tw,
+        &seen(&tw, vec![tag("v1.0.0", 1)]),
+        "registry.example:5000",
+        &time(200),
+    );
+    assert_eq!(
+        outcome.status.latest_image.as_deref(),
+        Some("registry.example:5000/demo/web:v1.0.0")
+    );
+    assert_eq!(
+        outcome.status.latest_digest, None,
+        "v1 came without a digest"
+    );
+
+    // No latest tag, no image and no digest.
+    let outcome = after_success(&tw, &seen(&tw, vec![tag("latest", 4)]), HOST, &time(300));
+    assert_eq!(outcome.status.latest_tag, None);
+    assert_eq!(
+        (outcome.status.latest_image, outcome.status.latest_digest),
+        (None, None)
+    );
+
+    // A failed poll keeps them as they were.
+    let failed = fail(&tw, FailureReason::Throttled, "throttled", 400).status;
+    assert_eq!(failed.latest_image, status.latest_image);
+    assert_eq!(failed.latest_digest, status.latest_digest);
+}
+
+#[test]
+fn a_signature_tag_is_not_tracked_unless_the_filter_asks_for_it() {
+    let signature = format!("sha256-{}.sig", "0".repeat(64));
+    let mut tw = tagwatch(serde_json::json!({}));
+    poll(&mut tw, vec![tag("v1", 1)], 100);
+    let events = poll(&mut tw, vec![tag("v1", 1), tag(&signature, 2)], 200);
+    assert!(events.is_empty(), "{events:?}");
+    let status = tw.status.as_ref().unwrap();
+    assert_eq!(status.latest_tag.as_deref(), Some("v1"));
+    assert_eq!(
+        (status.tag_count, status.upstream_tag_count),
+        (Some(1), Some(2))
+    );
+
+    let mut tw = tagwatch(serde_json::json!({"filter": {"includeSignatures": true}}));
+    poll(&mut tw, vec![tag("v1", 1)], 100);
+    let events = poll(&mut tw, vec![tag("v1", 1), tag(&signature, 2)], 200);
+    assert_eq!(
+        reasons(&events),
+        [
+            Reason::Announced(Announced::NewTag),
+            Reason::Announced(Announced::LatestTagChanged)
+        ]
+    );
 }
 
 #[test]
@@ -198,7 +275,7 @@ fn generation_and_reconcile_request_are_echoed() {
 fn a_poll_that_changed_nothing_writes_only_when_last_sync_time_is_stale() {
     let refresh = std::time::Duration::from_secs(600);
     let tags = || vec![tag("v1", 1), tag("v2", 2)];
-    let quiet = |tw: &TagWatch, at| after_success(tw, &seen(tw, tags()), &time(at)).status;
+    let quiet = |tw: &TagWatch, at| after_success(tw, &seen(tw, tags()), HOST, &time(at)).status;
     let mut tw = tagwatch(serde_json::json!({}));
     poll(&mut tw, tags(), 100);
     let first = tw.status.clone().unwrap();
@@ -218,7 +295,7 @@ fn a_poll_that_changed_nothing_writes_only_when_last_sync_time_is_stale() {
         std::time::Duration::ZERO
     ));
 
-    let changed = after_success(&tw, &seen(&tw, vec![tag("v3", 3)]), &time(160)).status;
+    let changed = after_success(&tw, &seen(&tw, vec![tag("v3", 3)]), HOST, &time(160)).status;
     assert!(
         needs_write(Some(&first), &changed, refresh),
         "new tags are written"

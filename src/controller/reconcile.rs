@@ -86,7 +86,7 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
         let now = Timestamp::now();
         let time = Time(now);
         let mut outcome = match &polled {
-            Some(Ok(seen)) => outcome::after_success(&tw, seen, &time),
+            Some(Ok(seen)) => outcome::after_success(&tw, seen, &ctx.settings.registry_host, &time),
             Some(Err(failure)) => outcome::after_failure(&tw, failure, &time),
             None => outcome::unchanged(&tw),
         };
