@@ -107,8 +107,10 @@ async fn throttling_is_retried_and_every_request_is_observed() {
 #[tokio::test]
 async fn the_rate_limiter_is_awaited_before_every_request_including_retries() {
     let server = Server::start(failing_first(1, || Reply::ret_code(150, "busy")));
+    // Slots of 500 ms: far longer than a request and its retry take even on a loaded
+    // machine, so the second and third requests always find the bucket empty.
     let limited = ClientConfig {
-        rate_limit: Some(RateLimit::new(40.0, 1).unwrap()),
+        rate_limit: Some(RateLimit::new(2.0, 1).unwrap()),
         ..config(&server)
     };
     let (client, outcomes) = observed_client(limited);
@@ -128,8 +130,8 @@ async fn the_rate_limiter_is_awaited_before_every_request_including_retries() {
         "{waits:?}"
     );
     assert!(
-        started.elapsed() >= Duration::from_millis(45),
-        "2 slots of 25 ms"
+        started.elapsed() >= Duration::from_millis(950),
+        "2 slots of 500 ms"
     );
 }
 
