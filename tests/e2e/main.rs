@@ -9,3 +9,4 @@ mod harness;
 mod operator;
 mod plugin;
 mod runtime;
+mod triggers;
