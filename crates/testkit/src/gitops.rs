@@ -84,6 +84,7 @@ impl NotificationController {
         let binary = paths::tool("notification-controller", "gitops-tools");
         let dir = tempfile::tempdir().expect("a temporary directory");
         let log = dir.path().join("notification-controller.log");
+        let file = std::fs::File::create(&log).expect("a log file");
         let [metrics, health, events, receiver] = [(); 4].map(|()| free_port());
         let child = Command::new(binary)
             .env("KUBECONFIG", control_plane.kubeconfig_path())
@@ -97,8 +98,8 @@ impl NotificationController {
                 "--log-encoding=console".into(),
             ])
             .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).expect("a log file"))
-            .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
+            .stdout(file.try_clone().expect("the log file"))
+            .stderr(file)
             .spawn()
             .expect("starting notification-controller");
         let controller = NotificationController {
