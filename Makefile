@@ -42,7 +42,7 @@ clippy:
 
 ## test-deps: tools the test suite drives as users do.
 .PHONY: test-deps tty-deps
-test-deps: python-sdk controlplane-bin helm image-deps tty-deps krew
+test-deps: python-sdk controlplane-bin helm image-deps tty-deps krew gitops-crds gitops-tools
 
 ## tty-deps: util-linux's `script`, which gives a command a pseudo-terminal in the tests
 ## of terminal-only output (Debian's bsdutils; present on most machines).
@@ -144,6 +144,31 @@ $(KREW_BINARIES) &: $(KREW_SRC)/go.mod $(KREW_SRC)/go.sum
 	cd $(KREW_SRC) && CGO_ENABLED=0 $(GO) build -trimpath -o $(CURDIR)/$(TOOLS)/bin/ \
 		sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-manifest
 	touch $(KREW_BINARIES)
+
+## gitops-crds: the CRDs of Flux and Argo CD, copied out of their Go modules at the
+## versions pinned (with sha256) in tests/tools/gitops/crds.sh.
+GITOPS_CRDS := $(TOOLS)/gitops-crds
+.PHONY: gitops-crds
+gitops-crds: $(GITOPS_CRDS)/.pinned
+
+$(GITOPS_CRDS)/.pinned: tests/tools/gitops/crds.sh
+	GO=$(GO) tests/tools/gitops/crds.sh $(GITOPS_CRDS)
+	touch $@
+
+## gitops-tools: Flux's notification-controller, kstatus (sigs.k8s.io/cli-utils) and
+## luahealth (gopher-lua, as Argo CD runs health.lua), pinned in tests/tools/gitops.
+GITOPS_SRC := tests/tools/gitops
+GITOPS_BINARIES := $(addprefix $(TOOLS)/bin/,notification-controller kstatus luahealth)
+GITOPS_SOURCES := $(GITOPS_SRC)/go.mod $(GITOPS_SRC)/go.sum $(wildcard $(GITOPS_SRC)/cmd/*/*.go)
+.PHONY: gitops-tools
+gitops-tools: $(GITOPS_BINARIES)
+
+# One go build for the three; CGO_ENABLED=0 and no -trimpath like the control plane's
+# build, so the k8s.io packages both use come out of the same build cache.
+$(GITOPS_BINARIES) &: $(GITOPS_SOURCES)
+	cd $(GITOPS_SRC) && CGO_ENABLED=0 $(GO) build -o $(CURDIR)/$(TOOLS)/bin/ \
+		github.com/fluxcd/notification-controller ./cmd/kstatus ./cmd/luahealth
+	touch $(GITOPS_BINARIES)
 
 ## helm: the helm CLI, built with go install.
 helm: $(TOOLS)/bin/.helm-$(HELM_VERSION)

@@ -1,14 +1,20 @@
 //! The conditions of a TagWatch's status, as Kubernetes conventions and kstatus expect
 //! them: each with a CamelCase reason, a message a user can act on and the generation
-//! it was computed for. The controller sets `Ready` and `Stalled`
-//! (`controller::conditions`), notifications set `Notified`.
+//! it was computed for. The controller sets `Ready`, `Stalled` and `Reconciling`
+//! (`controller::conditions`), notifications set `Notified`, triggers `Triggered`.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 /// Condition type: the last poll succeeded and status reflects UHub.
 pub const READY: &str = "Ready";
-/// Condition type: polling cannot succeed until the spec changes.
+/// Condition type: polling cannot succeed until something changes elsewhere (the spec,
+/// the Secret, UHub or UCloud permissions).
 pub const STALLED: &str = "Stalled";
+/// Condition type: a new TagWatch or generation is being polled; True until that poll's
+/// result is written.
+pub const RECONCILING: &str = "Reconciling";
+/// Reason of `Reconciling=True`.
+pub const PROGRESSING: &str = "Progressing";
 /// Reason of a successful poll.
 pub const SUCCEEDED: &str = "Succeeded";
 

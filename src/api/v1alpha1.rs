@@ -130,6 +130,66 @@ pub struct TagWatchSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 10))]
     pub notify: Vec<NotifyTarget>,
+
+    /// Objects in the TagWatch's namespace whose controllers are asked to reconcile now
+    /// when a change is found (at most 10): Flux kinds get
+    /// `reconcile.fluxcd.io/requestedAt`, Argo CD Applications
+    /// `argocd.argoproj.io/refresh: normal`, other kinds the named `annotation`. See
+    /// docs/gitops.md.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub triggers: Vec<TriggerTarget>,
+}
+
+/// One object of `spec.triggers`, in the TagWatch's namespace.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[x_kube(
+    validation = Rule::new("!has(self.__namespace__)").message(
+        "triggers[].namespace is not supported: the object must be in the TagWatch's namespace"
+    ),
+    validation = Rule::new(
+        "has(self.annotation) || self.apiVersion.matches('^[a-z0-9.-]+[.]toolkit[.]fluxcd[.]io/') || (self.apiVersion.startsWith('argoproj.io/') && self.kind == 'Application')"
+    ).message(
+        "triggers[].annotation is required for kinds other than Flux kinds (*.toolkit.fluxcd.io) and Argo CD Applications (argoproj.io)"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct TriggerTarget {
+    /// The object's API version, e.g. `image.toolkit.fluxcd.io/v1` or `argoproj.io/v1alpha1`.
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = "^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?$")
+    )]
+    pub api_version: String,
+
+    /// The object's kind, e.g. `ImageRepository`, `Kustomization` or `Application`.
+    #[schemars(length(min = 1, max = 63), regex(pattern = "^[A-Z][A-Za-z0-9]*$"))]
+    pub kind: String,
+
+    /// The object's name.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+
+    /// Not supported: the object must be in the TagWatch's namespace. The field exists
+    /// so that admission can reject it with a clear message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+
+    /// The annotation set to the current time, for kinds that are neither Flux kinds nor
+    /// Argo CD Applications (for those it replaces the built-in annotation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 316),
+        regex(
+            pattern = "^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+        )
+    )]
+    pub annotation: Option<String>,
+
+    /// Which changes trigger. Default: `NewTag` and `LatestTagChanged`.
+    #[serde(default = "default_notify_events")]
+    #[schemars(length(min = 1, max = 4), extend("x-kubernetes-list-type" = "set"))]
+    pub events: Vec<NotifyEvent>,
 }
 
 /// A reference to a Secret in the TagWatch's namespace.
@@ -410,6 +470,32 @@ pub struct TagWatchStatus {
     /// before the first attempt, so a restarted operator still delivers them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_notifications: Vec<PendingNotification>,
+
+    /// Reconcile requests of `spec.triggers` not made yet. They are recorded with the
+    /// poll that found the change, so a restarted operator still makes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub pending_triggers: Vec<PendingTrigger>,
+}
+
+/// A reconcile request waiting to be made, in `status.pendingTriggers`.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingTrigger {
+    /// The object's API version.
+    pub api_version: String,
+    /// The object's kind.
+    pub kind: String,
+    /// The object's name.
+    pub name: String,
+    /// The annotation to set.
+    pub annotation: String,
+    /// Its value.
+    pub value: String,
+    /// When the change was found; the request is given up an hour later.
+    pub created_at: Time,
+    /// Attempts made so far.
+    pub attempts: i32,
 }
 
 /// A notification waiting for delivery, in `status.pendingNotifications`.

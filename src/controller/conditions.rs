@@ -1,10 +1,26 @@
-//! The conditions a poll sets: `Ready` (the last poll succeeded) and `Stalled` (only a
-//! spec change can help).
+//! The conditions a poll sets: `Ready` (the last poll succeeded), `Stalled` (retrying
+//! alone cannot help) and `Reconciling` (a new generation is being polled).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
-use super::failure::{FailureReason, Retry};
-use crate::api::conditions::{READY, STALLED, SUCCEEDED, set};
+use super::failure::FailureReason;
+use crate::api::conditions::{PROGRESSING, READY, RECONCILING, STALLED, SUCCEEDED, set};
+
+/// Whether a poll of `generation` starts something new: the status is missing or
+/// reflects another generation.
+pub fn starts_generation(observed: Option<i64>, generation: Option<i64>) -> bool {
+    observed.is_none() || observed != generation
+}
+
+/// `Reconciling=True` while generation `generation` is polled for the first time.
+pub fn reconciling(conditions: &mut Vec<Condition>, generation: Option<i64>, now: &Time) {
+    let message = match generation {
+        Some(generation) => format!("polling generation {generation}"),
+        None => "polling".to_string(),
+    };
+    let value = Some((true, PROGRESSING, message.as_str()));
+    set(conditions, RECONCILING, value, generation, now);
+}
 
 /// Conditions after a successful poll: Ready=True, no Stalled.
 pub fn succeeded(
@@ -21,6 +37,7 @@ pub fn succeeded(
         now,
     );
     set(conditions, STALLED, None, generation, now);
+    set(conditions, RECONCILING, None, generation, now);
 }
 
 /// Conditions after a failed poll: Ready=False with the reason, and Stalled=True only
@@ -39,8 +56,9 @@ pub fn failed(
         generation,
         now,
     );
-    let stalled = (reason.retry() == Retry::SpecChange).then_some((true, reason.into(), message));
+    let stalled = reason.stalls().then_some((true, reason.into(), message));
     set(conditions, STALLED, stalled, generation, now);
+    set(conditions, RECONCILING, None, generation, now);
 }
 
 #[cfg(test)]
@@ -79,7 +97,46 @@ mod tests {
     }
 
     #[test]
-    fn only_spec_errors_stall_and_success_clears_stalled() {
+    fn persistent_failures_stall_and_transient_ones_do_not() {
+        for reason in <FailureReason as strum::VariantArray>::VARIANTS {
+            let mut conditions = Vec::new();
+            failed(&mut conditions, *reason, "m", Some(1), &time(1));
+            let stalled = find(&conditions, STALLED).is_some();
+            let transient = matches!(
+                reason,
+                FailureReason::Throttled | FailureReason::UpstreamUnavailable
+            );
+            assert_eq!(stalled, !transient, "{reason}");
+        }
+    }
+
+    #[test]
+    fn reconciling_lasts_until_the_poll_result() {
+        let mut conditions = Vec::new();
+        reconciling(&mut conditions, Some(3), &time(1));
+        let c = find(&conditions, RECONCILING).unwrap();
+        assert_eq!(
+            (c.status.as_str(), c.message.as_str()),
+            ("True", "polling generation 3")
+        );
+        succeeded(&mut conditions, "ok", Some(3), &time(2));
+        assert!(find(&conditions, RECONCILING).is_none());
+        reconciling(&mut conditions, Some(4), &time(3));
+        failed(
+            &mut conditions,
+            FailureReason::Throttled,
+            "m",
+            Some(4),
+            &time(4),
+        );
+        assert!(find(&conditions, RECONCILING).is_none());
+        assert!(starts_generation(None, Some(1)));
+        assert!(starts_generation(Some(1), Some(2)));
+        assert!(!starts_generation(Some(2), Some(2)));
+    }
+
+    #[test]
+    fn spec_errors_stall_and_success_clears_stalled() {
         let mut conditions = Vec::new();
         failed(
             &mut conditions,

@@ -29,6 +29,8 @@ pub enum Reason {
     SyncFailed,
     /// Webhook notifications were given up (Warning).
     NotificationFailed,
+    /// A reconcile request of `spec.triggers` could not be made (Warning).
+    TriggerFailed,
 }
 
 impl Reason {
@@ -38,6 +40,7 @@ impl Reason {
             Reason::Announced(reason) => reason.into(),
             Reason::SyncFailed => "SyncFailed",
             Reason::NotificationFailed => "NotificationFailed",
+            Reason::TriggerFailed => "TriggerFailed",
         }
     }
 
@@ -45,7 +48,7 @@ impl Reason {
     pub fn event_type(self) -> &'static str {
         match self {
             Reason::Announced(_) => "Normal",
-            Reason::SyncFailed | Reason::NotificationFailed => "Warning",
+            Reason::SyncFailed | Reason::NotificationFailed | Reason::TriggerFailed => "Warning",
         }
     }
 
@@ -53,6 +56,7 @@ impl Reason {
     fn action(self) -> &'static str {
         match self {
             Reason::NotificationFailed => "Notify",
+            Reason::TriggerFailed => "Trigger",
             _ => "Poll",
         }
     }
@@ -85,6 +89,15 @@ impl Draft {
         Draft {
             reason: Reason::SyncFailed,
             note: fit(message.to_string()),
+            key,
+        }
+    }
+
+    /// The Warning for a reconcile request that failed, identified by `key`.
+    pub fn trigger_failed(note: String, key: String) -> Self {
+        Draft {
+            reason: Reason::TriggerFailed,
+            note: fit(note),
             key,
         }
     }

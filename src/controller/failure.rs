@@ -60,6 +60,13 @@ impl FailureReason {
             _ => Retry::Interval,
         }
     }
+
+    /// Whether retrying alone cannot succeed (`Stalled=True`, kstatus `Failed`): it takes
+    /// a change elsewhere (the spec, the Secret, UHub, UCloud permissions). Throttling
+    /// and an unreachable UCloud are transient (kstatus `InProgress`).
+    pub fn stalls(self) -> bool {
+        !matches!(self, Self::Throttled | Self::UpstreamUnavailable)
+    }
 }
 
 /// A failed poll.

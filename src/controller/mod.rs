@@ -16,6 +16,7 @@ pub mod poll;
 pub mod reconcile;
 pub mod schedule;
 pub mod spec;
+pub mod triggers;
 
 use crate::api::{RECONCILE_REQUESTED_AT, v1alpha1::TagWatch};
 

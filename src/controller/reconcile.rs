@@ -2,12 +2,14 @@
 //!
 //! 1. read it afresh when the cache may predate this process's last status write;
 //! 2. decide whether a poll is due;
-//! 3. poll UHub when it is;
+//! 3. poll UHub when it is (first marking a new generation `Reconciling`);
 //! 4. turn the result (or no poll) into one [`Outcome`]: the next status and its events;
 //! 5. apply notifications: results of deliveries, the poll's new notifications, the
 //!    `Notified` condition, and events for those given up;
 //! 6. publish the events, then write status, when anything changed;
-//! 7. remember the schedule, hand due notifications to the notifier, and say when to
+//! 7. make the reconcile requests of `spec.triggers` recorded with the poll, and write
+//!    what became of them;
+//! 8. remember the schedule, hand due notifications to the notifier, and say when to
 //!    come back.
 
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use kube::{Resource, ResourceExt};
 use tags::observe::Observation;
 use tracing::Instrument;
 
+use super::conditions;
 use super::context::Context;
 use super::events::Draft;
 use super::failure::PollFailure;
@@ -30,6 +33,7 @@ use super::outcome::{self, Outcome};
 use super::poll::poll;
 use super::schedule::{self, Due};
 use super::spec::Timing;
+use super::triggers;
 use crate::api::v1alpha1::{TagWatch, TagWatchStatus};
 use crate::notify::payload;
 use crate::notify::review::Review;
@@ -79,6 +83,10 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
         _ => tracing::Span::none(),
     };
     async move {
+        let tw = match due {
+            Due::Now { .. } => mark_reconciling(&ctx, tw).await?,
+            Due::After(_) | Due::Never => tw,
+        };
         let polled = match due {
             Due::Now { late } => Some(poll(&tw, &ctx, late).await),
             Due::After(_) | Due::Never => None,
@@ -91,11 +99,14 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
             None => outcome::unchanged(&tw),
         };
         let notifications = notifications(&ctx, &key, &tw, &polled, &mut outcome, now);
+        let seen = polled.as_ref().and_then(|p| p.as_ref().ok());
+        triggers::admit(&tw, seen, &mut outcome.status, &time);
         let new_tags = match &polled {
             Some(Ok(seen)) => seen.changes.added.len(),
             _ => 0,
         };
         let previous = tw.status.clone().unwrap_or_default();
+        let mut stored = tw.clone();
         if !outcome.events.is_empty()
             || outcome::needs_write(
                 Some(&previous),
@@ -104,13 +115,14 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
             )
         {
             publish(&ctx, &tw, &outcome.events).await?;
-            write_status(&ctx, &tw, &outcome.status).await?;
+            stored = Arc::new(write_status(&ctx, &tw, &outcome.status).await?);
             tracing::info!(
                 tags = outcome.status.tag_count,
                 events = outcome.events.len(),
                 "status written"
             );
         }
+        let next_trigger = trigger(&ctx, &stored, &mut outcome.status).await?;
         ctx.observer.new_tags(new_tags);
         let next_poll = match &polled {
             Some(result) => {
@@ -126,7 +138,8 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
         };
         let written = &outcome.status.pending_notifications;
         let next_attempt = notifications.committed(&ctx.notifier, &key, written, now);
-        Ok(requeue_at(earliest(next_poll, next_attempt)))
+        let next = earliest(earliest(next_poll, next_attempt), next_trigger);
+        Ok(requeue_at(next))
     }
     .instrument(span)
     .await
@@ -155,6 +168,49 @@ fn notifications(
         .events
         .extend(given_up.map(|g| Draft::notification_failed(g.note, g.key)));
     review
+}
+
+/// Writes `Reconciling=True` before the first poll of a new TagWatch or generation, so
+/// that tools reading status (kstatus, Argo CD) see it in progress until the result.
+async fn mark_reconciling(ctx: &Context, tw: Arc<TagWatch>) -> Result<Arc<TagWatch>, kube::Error> {
+    let observed = tw.status.as_ref().and_then(|s| s.observed_generation);
+    if !conditions::starts_generation(observed, tw.metadata.generation) {
+        return Ok(tw);
+    }
+    let mut status = tw.status.clone().unwrap_or_default();
+    let now = Time(Timestamp::now());
+    conditions::reconciling(&mut status.conditions, tw.metadata.generation, &now);
+    Ok(Arc::new(write_status(ctx, &tw, &status).await?))
+}
+
+/// Makes the reconcile requests pending in `status` (stored as `stored`), then writes
+/// what became of them, after their `TriggerFailed` events. Returns when to try the
+/// rest again.
+async fn trigger(
+    ctx: &Context,
+    stored: &TagWatch,
+    status: &mut TagWatchStatus,
+) -> Result<Option<Timestamp>, kube::Error> {
+    if status.pending_triggers.is_empty() {
+        return Ok(None);
+    }
+    let namespace = stored.namespace().unwrap_or_default();
+    let mut results = Vec::new();
+    for pending in &status.pending_triggers {
+        let result = triggers::attempt(&ctx.kube, &namespace, pending).await;
+        match &result {
+            Ok(()) => {
+                tracing::info!(kind = %pending.kind, object = %pending.name, "reconcile requested")
+            }
+            Err(error) => tracing::warn!(%error, "reconcile request failed"),
+        }
+        results.push((pending.clone(), result));
+    }
+    let now = Timestamp::now();
+    let events = triggers::settle(stored, status, results, &Time(now));
+    publish(ctx, stored, &events).await?;
+    write_status(ctx, stored, status).await?;
+    Ok((!status.pending_triggers.is_empty()).then(|| now + triggers::RETRY))
 }
 
 fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
@@ -199,7 +255,7 @@ async fn write_status(
     ctx: &Context,
     tw: &TagWatch,
     status: &TagWatchStatus,
-) -> Result<(), kube::Error> {
+) -> Result<TagWatch, kube::Error> {
     let api: Api<TagWatch> = Api::namespaced(ctx.kube.clone(), &tw.namespace().unwrap_or_default());
     // The resourceVersion makes the write conditional: a status computed from a cached
     // TagWatch older than the last write (say, one that still lists a notification
@@ -216,7 +272,7 @@ async fn write_status(
         .await?;
     ctx.written
         .wrote(ObjectRef::from_obj(tw), written.resource_version());
-    Ok(())
+    Ok(written)
 }
 
 fn duration_until(t: Timestamp) -> Duration {

@@ -61,6 +61,17 @@ async fn expect_secret_read(api: &mut ApiServerVerifier) {
     api.expect(Method::GET, path, 200, secret()).await;
 }
 
+/// Answers the `Reconciling=True` write before the first poll of a new generation.
+async fn expect_reconciling(api: &mut ApiServerVerifier) {
+    let patch = api.expect(Method::PATCH, STATUS, 200, stored()).await;
+    let condition = &patch.body["status"]["conditions"][0];
+    assert_eq!(
+        (condition["type"].as_str(), condition["status"].as_str()),
+        (Some("Reconciling"), Some("True"))
+    );
+    assert_eq!(condition["message"], "polling generation 1");
+}
+
 /// Answers an event create as the API server does and returns the event.
 async fn expect_event(api: &mut ApiServerVerifier) -> Value {
     api.expect(Method::POST, EVENTS, 201, Value::Null)
@@ -76,6 +87,7 @@ async fn first_poll_reads_the_secret_announces_initial_sync_and_applies_status()
     let emulator = emulator().await;
     let (ctx, mut handle) = context(&emulator);
     let server = tokio::spawn(async move {
+        expect_reconciling(&mut handle).await;
         expect_secret_read(&mut handle).await;
         let event = expect_event(&mut handle).await;
         assert_eq!(
@@ -122,6 +134,7 @@ async fn a_missing_secret_is_reported_once_and_polls_nothing() {
     let (ctx, mut handle) = context(&emulator);
     let not_found = api_status(404, "NotFound", "secrets \"keys\" not found");
     let server = tokio::spawn(async move {
+        expect_reconciling(&mut handle).await;
         handle
             .expect(
                 Method::GET,
@@ -204,6 +217,7 @@ async fn a_requested_poll_announces_the_new_tag_and_the_new_latest() {
 async fn first_status(emulator: &Emulator) -> Value {
     let (ctx, mut handle) = context(emulator);
     let server = tokio::spawn(async move {
+        expect_reconciling(&mut handle).await;
         expect_secret_read(&mut handle).await;
         expect_event(&mut handle).await;
         handle

@@ -75,6 +75,11 @@ pub fn notifications(
     out
 }
 
+/// Whether a change of `kind` happened in `seen` (never on the first sync).
+pub fn happened(kind: NotifyEvent, seen: &Observation) -> bool {
+    !seen.changes.initial && concerned(kind, seen).is_some()
+}
+
 /// The tags a notification of `kind` lists (and for `LatestTagChanged` the previous
 /// latest tag), or `None` when nothing of that kind happened.
 fn concerned(kind: NotifyEvent, seen: &Observation) -> Option<(Vec<&Tag>, Option<Option<String>>)> {

@@ -4,6 +4,7 @@
 
 mod cluster;
 mod files;
+mod gitops;
 mod image;
 mod install;
 mod operator;

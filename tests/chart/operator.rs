@@ -13,7 +13,7 @@ use tagwatch::testing::env::{
 use tempfile::NamedTempFile;
 use testkit::controlplane::{ControlPlane, TestNamespace, eventually};
 use testkit::podman::{self, Container};
-use testkit::{helm, service_account};
+use testkit::{gitops, helm, service_account};
 
 /// A namespace with a release of the chart in it, named after it and serving only
 /// it, and a kubeconfig with a token of the release's ServiceAccount (named after the
@@ -70,6 +70,43 @@ async fn operator_with_the_charts_service_account_reconciles_end_to_end() {
     assert!(can_i(control_plane, &user, "get", "secrets", served));
     assert!(!can_i(control_plane, &user, "get", "secrets", unserved));
     assert!(!can_i(control_plane, &user, "list", "secrets", unserved));
+    // spec.triggers: get and patch on the kinds of `triggers.resources`, nothing more.
+    gitops::install_crds(control_plane);
+    for resource in [
+        "imagerepositories.image.toolkit.fluxcd.io",
+        "kustomizations.kustomize.toolkit.fluxcd.io",
+        "helmreleases.helm.toolkit.fluxcd.io",
+        "gitrepositories.source.toolkit.fluxcd.io",
+        "applications.argoproj.io",
+    ] {
+        assert!(
+            can_i(control_plane, &user, "patch", resource, served),
+            "{resource}"
+        );
+        assert!(
+            can_i(control_plane, &user, "get", resource, served),
+            "{resource}"
+        );
+        assert!(
+            !can_i(control_plane, &user, "patch", resource, unserved),
+            "{resource}"
+        );
+        assert!(
+            !can_i(control_plane, &user, "delete", resource, served),
+            "{resource}"
+        );
+        assert!(
+            !can_i(control_plane, &user, "update", resource, served),
+            "{resource}"
+        );
+    }
+    assert!(!can_i(
+        control_plane,
+        &user,
+        "patch",
+        "deployments.apps",
+        served
+    ));
 
     let mut stack = Env::builder("unused")
         .namespace(namespace)

@@ -24,7 +24,31 @@ fn tagwatch_rules() -> Value {
         {"apiGroups": ["tagwatch.dev"], "resources": ["tagwatches/status"], "verbs": ["patch"]},
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]},
         {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create"]},
+        {"apiGroups": ["source.toolkit.fluxcd.io"], "resources": ["gitrepositories", "ocirepositories", "helmrepositories", "helmcharts", "buckets"], "verbs": ["get", "patch"]},
+        {"apiGroups": ["kustomize.toolkit.fluxcd.io"], "resources": ["kustomizations"], "verbs": ["get", "patch"]},
+        {"apiGroups": ["helm.toolkit.fluxcd.io"], "resources": ["helmreleases"], "verbs": ["get", "patch"]},
+        {"apiGroups": ["image.toolkit.fluxcd.io"], "resources": ["imagerepositories", "imagepolicies", "imageupdateautomations"], "verbs": ["get", "patch"]},
+        {"apiGroups": ["argoproj.io"], "resources": ["applications"], "verbs": ["get", "patch"]},
     ])
+}
+
+#[test]
+fn trigger_rights_follow_the_triggers_value_and_empty_grants_none() {
+    let rendered = render(&json!({"triggers": {"resources": []}}));
+    let rules = rendered.one("ClusterRole")["rules"].clone();
+    let expected: Vec<Value> = tagwatch_rules().as_array().unwrap()[..4].to_vec();
+    assert_eq!(rules, Value::Array(expected));
+
+    let custom = json!({"scope": {"namespaces": ["team-a"]}, "triggers": {"resources": [
+        {"apiGroup": "example.com", "resources": ["things"]}
+    ]}});
+    let rendered = render(&custom);
+    let rules = rendered.one("Role")["rules"].clone();
+    assert_eq!(
+        rules.as_array().unwrap().last().unwrap(),
+        &json!({"apiGroups": ["example.com"], "resources": ["things"], "verbs": ["get", "patch"]})
+    );
+    assert_eq!(rules.as_array().unwrap().len(), 5);
 }
 
 fn id(kind: &str, namespace: &str, name: &str) -> (String, String, String) {

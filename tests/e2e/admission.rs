@@ -283,3 +283,40 @@ async fn valid_tagwatch_is_accepted_with_its_defaults() {
     ]);
     assert_eq!(raw, "5m 100 >=1.2 <2");
 }
+
+#[tokio::test]
+async fn trigger_in_another_namespace_is_rejected() {
+    assert_rejected(
+        "  repoName: team\n  imageName: web\n  triggers:\n  - {apiVersion: kustomize.toolkit.fluxcd.io/v1, kind: Kustomization, name: app, namespace: flux-system}\n",
+        &["triggers[].namespace is not supported: the object must be in the TagWatch's namespace"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn trigger_of_another_kind_without_annotation_is_rejected() {
+    assert_rejected(
+        "  repoName: team\n  imageName: web\n  triggers:\n  - {apiVersion: apps/v1, kind: Deployment, name: web}\n",
+        &["triggers[].annotation is required for kinds other than Flux kinds (*.toolkit.fluxcd.io) and Argo CD Applications (argoproj.io)"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn trigger_with_a_malformed_api_version_or_too_many_triggers_is_rejected() {
+    assert_rejected(
+        "  repoName: team\n  imageName: web\n  triggers:\n  - {apiVersion: Kustomization, kind: Kustomization, name: app}\n",
+        &["spec.triggers[0].apiVersion in body should match"],
+    )
+    .await;
+    let many: String = (0..11)
+        .map(|i| {
+            format!("  - {{apiVersion: argoproj.io/v1alpha1, kind: Application, name: app-{i}}}\n")
+        })
+        .collect();
+    assert_rejected(
+        &format!("  repoName: team\n  imageName: web\n  triggers:\n{many}"),
+        &["spec.triggers: Too many: 11: must have at most 10 items"],
+    )
+    .await;
+}

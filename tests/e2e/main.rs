@@ -6,6 +6,8 @@ mod admission;
 mod credentials;
 mod faults;
 mod harness;
+mod health;
 mod operator;
 mod plugin;
 mod runtime;
+mod triggers;

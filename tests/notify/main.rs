@@ -6,6 +6,7 @@ use tagwatch::testing::env::Env;
 mod chat;
 mod cloudevents;
 mod delivery;
+mod flux_receiver;
 mod isolation;
 mod private_ca;
 mod restart;

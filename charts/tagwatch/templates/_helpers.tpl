@@ -118,4 +118,9 @@ namespace of scope.namespaces). docs/security.md explains each one.
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create"]
+{{- range .Values.triggers.resources }}
+- apiGroups: [{{ .apiGroup | quote }}]
+  resources: {{ toJson .resources }}
+  verbs: ["get", "patch"]
+{{- end }}
 {{- end }}

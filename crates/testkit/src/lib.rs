@@ -12,10 +12,12 @@
 //!   chat service;
 //! - [`helm`], [`podman`], [`service_account`], [`pod_security`]: the chart, the image
 //!   and the identities they give;
+//! - [`gitops`]: the CRDs of Flux and Argo CD, and Flux's notification-controller;
 //! - [`openmetrics`], [`process_stats`], [`signal`], [`paths`].
 
 pub mod controlplane;
 pub mod emulator;
+pub mod gitops;
 pub mod helm;
 pub mod openmetrics;
 pub mod operator;

@@ -67,3 +67,15 @@ pub fn binary(name: &str) -> PathBuf {
     assert!(path.exists(), "{} does not exist", path.display());
     path
 }
+
+/// The CRDs of Flux and Argo CD that `make gitops-crds` copies out of their Go modules
+/// at pinned versions; panics with the make target when they are missing.
+pub fn gitops_crds() -> PathBuf {
+    let dir = tools_dir().join("gitops-crds");
+    assert!(
+        dir.join(".pinned").exists(),
+        "{} is missing: run `make gitops-crds` (make test does)",
+        dir.display()
+    );
+    dir
+}
