@@ -6,5 +6,6 @@ mod cluster;
 mod files;
 mod image;
 mod install;
+mod monitoring;
 mod operator;
 mod render;

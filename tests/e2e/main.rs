@@ -6,6 +6,7 @@ mod admission;
 mod credentials;
 mod faults;
 mod harness;
+mod monitoring;
 mod operator;
 mod plugin;
 mod runtime;

@@ -12,6 +12,7 @@
 //!   chat service;
 //! - [`helm`], [`podman`], [`service_account`], [`pod_security`]: the chart, the image
 //!   and the identities they give;
+//! - [`prometheus`]: Prometheus' own server and the chart's alert rules and dashboard;
 //! - [`openmetrics`], [`process_stats`], [`signal`], [`paths`].
 
 pub mod controlplane;
@@ -23,6 +24,7 @@ pub mod paths;
 pub mod pod_security;
 pub mod podman;
 pub mod process_stats;
+pub mod prometheus;
 pub mod receiver;
 pub mod service_account;
 pub mod signal;
