@@ -7,6 +7,7 @@ Usage: dashboard-png.py DATA.json OUT.png   (run by `make dashboard-png`)
 """
 import json
 import math
+import re
 import sys
 from datetime import datetime, timezone
 
@@ -18,12 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 COLUMNS = 3
 
 
-def legend(metric, panel):
-    labels = {k: v for k, v in metric.items() if k not in ("job", "instance", "__name__")}
-    name = panel["name"].rsplit(" ", 1)
-    ref = name[1] if len(name) == 2 else ""
-    text = " ".join(f"{k}={v}" for k, v in sorted(labels.items()))
-    return text or ref
+def legend(metric, query):
+    """The panel's legendFormat with its {{label}} placeholders filled in."""
+    return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: metric.get(m.group(1), ""), query.get("legend", ""))
 
 
 def main(data_path, out_path):

@@ -46,6 +46,24 @@ fn compared(expr: &str) -> String {
     panic!("{expr} does not end with a comparison with a number")
 }
 
+/// Waits until Prometheus holds `samples` scrapes of the operator (one a second).
+async fn scraped_for(prometheus: &Prometheus, samples: u32) {
+    let what = format!("{samples} scrapes of the operator");
+    eventually(&what, SETTLE, || async {
+        let data = prometheus
+            .query("count_over_time(up{job=\"tagwatch\"}[5m])")
+            .await?;
+        let count = series(&data)?[0]["value"][1]
+            .as_str()
+            .unwrap_or("0")
+            .to_string();
+        (count.parse::<u32>().unwrap_or(0) >= samples)
+            .then_some(())
+            .ok_or(format!("{count} scrapes"))
+    })
+    .await;
+}
+
 /// The series of an instant query's result (a vector), or why there are none.
 fn series(data: &Value) -> Result<Vec<Value>, String> {
     if data["resultType"] != "vector" {
@@ -70,11 +88,14 @@ async fn prometheus_finds_data_for_every_panel_and_alert_and_fires_not_ready() {
     let started = now();
     let prometheus = Prometheus::start(&[&target], &[rules_firing_quickly()]).await;
 
-    // Tags pushed while Prometheus scrapes: new tags show up in its data.
-    for tag in ["v1.3.0", "v1.4.0"] {
+    // Tags pushed while Prometheus scrapes, some seconds of data apart (for the picture):
+    // new tags show up in its data.
+    for (tag, samples) in [("v1.3.0", 10), ("v1.4.0", 20)] {
+        scraped_for(&prometheus, samples).await;
         env.push(tag, None).await;
         env.request_poll("web").await;
     }
+    scraped_for(&prometheus, 30).await;
     eventually("Prometheus saw the new tags", SETTLE, || async {
         let data = prometheus
             .query("sum(tagwatch_new_tags_total{job=\"tagwatch\"})")
@@ -172,7 +193,12 @@ async fn save_panel_series(prometheus: &Prometheus, dashboard: &Value, started: 
             .query_range(&query.promql, started, end, 1.0)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", query.name));
-        panels.push(json!({"name": query.name, "expr": query.promql, "data": data}));
+        panels.push(json!({
+            "name": query.name,
+            "expr": query.promql,
+            "legend": query.legend,
+            "data": data,
+        }));
     }
     let dir = repo_file("target/monitoring");
     std::fs::create_dir_all(&dir).unwrap();

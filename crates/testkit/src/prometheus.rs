@@ -69,6 +69,8 @@ pub struct PanelQuery {
     pub expr: String,
     /// The expression as Prometheus receives it (see [`substitute`]).
     pub promql: String,
+    /// The target's `legendFormat` (`{{label}}` placeholders).
+    pub legend: String,
 }
 
 /// Every panel query of `dashboard`.
@@ -83,6 +85,7 @@ pub fn panel_queries(dashboard: &Value) -> Vec<PanelQuery> {
                 panel_type: panel["type"].as_str().unwrap_or("").to_string(),
                 promql: substitute(&expr, dashboard),
                 expr,
+                legend: target["legendFormat"].as_str().unwrap_or("").to_string(),
             });
         }
     }
