@@ -42,7 +42,7 @@ clippy:
 
 ## test-deps: tools the test suite drives as users do.
 .PHONY: test-deps tty-deps
-test-deps: python-sdk controlplane-bin helm image-deps tty-deps krew gitops-crds gitops-tools
+test-deps: python-sdk controlplane-bin helm image-deps tty-deps krew gitops-crds gitops-tools prometheus-tools prometheus-operator-crds
 
 ## tty-deps: util-linux's `script`, which gives a command a pseudo-terminal in the tests
 ## of terminal-only output (Debian's bsdutils; present on most machines).
@@ -169,6 +169,52 @@ $(GITOPS_BINARIES) &: $(GITOPS_SOURCES)
 	cd $(GITOPS_SRC) && CGO_ENABLED=0 $(GO) build -o $(CURDIR)/$(TOOLS)/bin/ \
 		github.com/fluxcd/notification-controller ./cmd/kstatus ./cmd/luahealth
 	touch $(GITOPS_BINARIES)
+
+## prometheus-tools: promtool, the prometheus server and promql-parse (Prometheus' PromQL
+## parser), from the Prometheus module pinned in tests/tools/prometheus, for the tests of
+## the alert rules and the dashboard (skipped when current). remove_all_sd drops the
+## cloud service discoveries, which the tests do not use: half the cold build.
+PROMETHEUS_SRC := tests/tools/prometheus
+PROMETHEUS_BINARIES := $(addprefix $(TOOLS)/bin/,promtool prometheus promql-parse)
+PROMETHEUS_VERSION := $(shell awk '$$2 == "github.com/prometheus/prometheus" { print $$3 }' $(PROMETHEUS_SRC)/go.mod)
+PROMETHEUS_LDFLAGS := -X github.com/prometheus/common/version.Version=$(PROMETHEUS_VERSION) \
+	-X github.com/prometheus/common/version.Branch=module -X github.com/prometheus/common/version.Revision=$(PROMETHEUS_VERSION)
+.PHONY: prometheus-tools
+prometheus-tools: $(PROMETHEUS_BINARIES)
+
+# One go build for all three: they share most packages.
+$(PROMETHEUS_BINARIES) &: $(PROMETHEUS_SRC)/go.mod $(PROMETHEUS_SRC)/go.sum $(shell find $(PROMETHEUS_SRC) -name '*.go')
+	cd $(PROMETHEUS_SRC) && CGO_ENABLED=0 $(GO) build -trimpath -tags remove_all_sd -ldflags "$(PROMETHEUS_LDFLAGS)" \
+		-o $(CURDIR)/$(TOOLS)/bin/ github.com/prometheus/prometheus/cmd/promtool \
+		github.com/prometheus/prometheus/cmd/prometheus ./cmd/promql-parse
+	touch $(PROMETHEUS_BINARIES)
+
+## prometheus-operator-crds: the Prometheus Operator's PrometheusRule CRD at a pinned
+## version (from its Go module), which the chart's PrometheusRule is dry-run against.
+PROMETHEUS_OPERATOR_VERSION := v0.85.0
+PROMETHEUS_OPERATOR_CRDS := $(TOOLS)/crds/.prometheus-operator-$(PROMETHEUS_OPERATOR_VERSION)
+.PHONY: prometheus-operator-crds
+prometheus-operator-crds: $(PROMETHEUS_OPERATOR_CRDS)
+
+$(PROMETHEUS_OPERATOR_CRDS):
+	mkdir -p $(@D)
+	dir=$$($(GO) mod download -json github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR_VERSION) \
+		| sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p') && \
+		cp $$dir/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml $(@D)/ && \
+		chmod u+w $(@D)/monitoring.coreos.com_prometheusrules.yaml
+	touch $@
+
+## dashboard-png: docs/dashboard.png, the dashboard's time-series panels drawn with
+## matplotlib from the Prometheus data of the last `cargo test --test e2e monitoring::`.
+MATPLOTLIB_VERSION := 3.11.2
+.PHONY: dashboard-png
+dashboard-png: $(TOOLS)/plot-venv/.matplotlib-$(MATPLOTLIB_VERSION)
+	$(TOOLS)/plot-venv/bin/python scripts/dashboard-png.py target/monitoring/dashboard-e2e.json docs/dashboard.png
+
+$(TOOLS)/plot-venv/.matplotlib-$(MATPLOTLIB_VERSION):
+	$(PYTHON) -m venv $(TOOLS)/plot-venv
+	$(TOOLS)/plot-venv/bin/pip install --quiet --disable-pip-version-check matplotlib==$(MATPLOTLIB_VERSION)
+	touch $@
 
 ## helm: the helm CLI, built with go install.
 helm: $(TOOLS)/bin/.helm-$(HELM_VERSION)

@@ -5,7 +5,9 @@
 //! that a deleted TagWatch leaves no stale series. docs/operations.md lists every name.
 //!
 //! Labels hold only bounded, non-secret values: result and reason names, UCloud action
-//! names, RetCodes and HTTP statuses. No TagWatch, Secret, key or URL appears in them.
+//! names, RetCodes and HTTP statuses, and in the per-TagWatch series
+//! ([`per_tagwatch`]) a TagWatch's namespace, name, image, latest tag and Ready state.
+//! No Secret, key or URL appears in them.
 
 use std::time::Duration;
 
@@ -27,6 +29,10 @@ use crate::controller::context::PollObserver;
 use crate::controller::failure::FailureReason;
 use crate::notify::observe::{AttemptLabel, DeliveryObserver};
 use crate::notify::pending::GiveUp;
+
+mod per_tagwatch;
+mod process;
+use per_tagwatch::PerTagWatch;
 
 /// The `Content-Type` of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -79,6 +85,7 @@ pub struct Metrics {
     delivery_duration: Histogram,
     notifications_given_up: Family<ReasonLabels, Counter>,
     notifications_pending: Gauge,
+    per_tagwatch: PerTagWatch,
 }
 
 /// Fine below 2 s, where a healthy operator's schedule lag lies.
@@ -106,7 +113,10 @@ impl Metrics {
     /// All metrics registered under the `tagwatch_` prefix, with every poll result and
     /// Ready status present (at zero) from the start.
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("tagwatch");
+        // The process metrics keep their usual names; everything else is tagwatch_.
+        let mut root = Registry::default();
+        root.register_collector(Box::new(process::Process));
+        let registry = root.sub_registry_with_prefix("tagwatch");
         let polls = Family::<PollLabels, Counter>::default();
         let poll_duration = poll_buckets();
         let schedule_lag = Histogram::new(SCHEDULE_LAG_BUCKETS.iter().copied());
@@ -205,6 +215,7 @@ impl Metrics {
             "Webhook notifications waiting for delivery, over all TagWatches served",
             notifications_pending.clone(),
         );
+        let per_tagwatch = PerTagWatch::register(registry);
         for &result in AttemptLabel::VARIANTS {
             deliveries.get_or_create_owned(&PollLabels {
                 result: result.into(),
@@ -223,7 +234,7 @@ impl Metrics {
             tagwatches.get_or_create_owned(&ReadyLabels { ready });
         }
         Self {
-            registry,
+            registry: root,
             polls,
             poll_duration,
             schedule_lag,
@@ -238,6 +249,7 @@ impl Metrics {
             delivery_duration,
             notifications_given_up,
             notifications_pending,
+            per_tagwatch,
         }
     }
 
@@ -262,6 +274,7 @@ impl Metrics {
                 .set(count);
         }
         self.tags_tracked.set(caches::tags_tracked(&tagwatches));
+        let _refilled = self.per_tagwatch.refill(&tagwatches);
         let mut text = String::new();
         encode(&mut text, &self.registry).expect("writing to a String cannot fail");
         text

@@ -8,7 +8,7 @@ use crate::api::v1alpha1::TagWatch;
 use uhub::ErrorKind;
 
 /// The value of the sample line starting with `series` (name and labels, exactly).
-fn sample(text: &str, series: &str) -> Option<f64> {
+pub(super) fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines().find_map(|line| {
         let value = line.strip_prefix(series)?.strip_prefix(' ')?;
         Some(value.parse().expect("a number"))

@@ -61,16 +61,7 @@ pub fn install_crd(control_plane: &ControlPlane) {
     if installed.contains(&kubeconfig) {
         return;
     }
-    let crd = crd_path();
-    let crd = crd.to_str().expect("UTF-8 repository path");
-    control_plane.kubectl_stdout(&["apply", "--server-side", "--force-conflicts", "-f", crd]);
-    control_plane.kubectl_stdout(&[
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "-f",
-        crd,
-    ]);
+    control_plane.apply_crd(&crd_path());
     installed.push(kubeconfig);
 }
 

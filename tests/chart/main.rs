@@ -7,5 +7,6 @@ mod files;
 mod gitops;
 mod image;
 mod install;
+mod monitoring;
 mod operator;
 mod render;

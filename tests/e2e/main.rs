@@ -7,6 +7,7 @@ mod credentials;
 mod faults;
 mod harness;
 mod health;
+mod monitoring;
 mod operator;
 mod plugin;
 mod runtime;

@@ -75,14 +75,16 @@ async fn new_tag_events(env: &Env, tag: &str) -> Vec<Event> {
         .collect()
 }
 
-/// The metric names docs/operations.md documents: the first column of its metric table.
+/// The metric names docs/operations.md documents: the first column of its metric table
+/// (`tagwatch_` and `process_` names).
 fn documented_metric_names() -> Vec<String> {
     let docs = include_str!("../../docs/operations.md");
     let mut names: Vec<String> = docs
         .lines()
-        .filter_map(|line| line.strip_prefix("| `tagwatch_"))
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter(|rest| rest.starts_with("tagwatch_") || rest.starts_with("process_"))
         .filter_map(|rest| rest.split_once('`'))
-        .map(|(name, _)| format!("tagwatch_{name}"))
+        .map(|(name, _)| name.to_string())
         .collect();
     names.sort();
     names.dedup();

@@ -159,6 +159,22 @@ impl ControlPlane {
         kubectl
     }
 
+    /// Applies the CustomResourceDefinition file `crd` (`kubectl apply --server-side
+    /// --force-conflicts`, so that tests applying the same file at once agree) and waits
+    /// until the apiserver reports it Established.
+    pub fn apply_crd(&self, crd: &Path) {
+        let crd = crd.to_str().expect("a UTF-8 path");
+        self.kubectl_stdout(&["apply", "--server-side", "--force-conflicts", "-f", crd]);
+        let established = [
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "-f",
+            crd,
+        ];
+        self.kubectl_stdout(&established);
+    }
+
     /// Runs the built kubectl with `args`, panics with its stderr when it
     /// fails, and returns its stdout.
     pub fn kubectl_stdout(&self, args: &[&str]) -> String {

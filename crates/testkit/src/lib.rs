@@ -13,6 +13,7 @@
 //! - [`helm`], [`podman`], [`service_account`], [`pod_security`]: the chart, the image
 //!   and the identities they give;
 //! - [`gitops`]: the CRDs of Flux and Argo CD, and Flux's notification-controller;
+//! - [`prometheus`]: Prometheus' own server and the chart's alert rules and dashboard;
 //! - [`openmetrics`], [`process_stats`], [`signal`], [`paths`].
 
 pub mod controlplane;
@@ -25,6 +26,7 @@ pub mod paths;
 pub mod pod_security;
 pub mod podman;
 pub mod process_stats;
+pub mod prometheus;
 pub mod receiver;
 pub mod service_account;
 pub mod signal;

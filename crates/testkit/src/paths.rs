@@ -24,7 +24,13 @@ pub fn tools_dir() -> PathBuf {
 /// A tool the Makefile built into `target/tools/bin`, e.g. `helm`; panics with the make
 /// target to run when it is missing.
 pub fn tool(name: &str, make_target: &str) -> PathBuf {
-    let path = tools_dir().join("bin").join(name);
+    tools_file(&format!("bin/{name}"), make_target)
+}
+
+/// A file the Makefile put under `target/tools`, e.g. `crds/...`; panics with the make
+/// target to run when it is missing.
+pub fn tools_file(relative: &str, make_target: &str) -> PathBuf {
+    let path = tools_dir().join(relative);
     assert!(
         path.exists(),
         "{} is missing: run `make {make_target}` (make test does)",
