@@ -106,6 +106,8 @@ mod tests {
             pages: 1,
             requests: 1,
             consistent: true,
+            order: uhub::Order::NewestFirst,
+            newest_page: None,
         }
     }
 

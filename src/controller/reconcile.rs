@@ -2,11 +2,13 @@
 //!
 //! 1. read it afresh when the cache may predate this process's last status write;
 //! 2. decide whether a poll is due;
-//! 3. poll UHub when it is;
+//! 3. poll UHub when it is: probe the newest page, or list every page and observe it;
 //! 4. turn the result (or no poll) into one [`Outcome`]: the next status and its events;
 //! 5. apply notifications: results of deliveries, the poll's new notifications, the
 //!    `Notified` condition, and events for those given up;
-//! 6. publish the events, then write status, when anything changed;
+//! 6. publish the events, then write status, when anything changed (reading the
+//!    recorded tags first when the status to write keeps them: the cache does not hold
+//!    them);
 //! 7. remember the schedule, hand due notifications to the notifier, and say when to
 //!    come back.
 
@@ -19,13 +21,13 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
-use tags::observe::Observation;
 use tracing::Instrument;
 
 use super::context::Context;
 use super::events::Draft;
 use super::failure::PollFailure;
 use super::freshness;
+use super::listing::Polled;
 use super::outcome::{self, Outcome};
 use super::poll::poll;
 use super::schedule::{self, Due};
@@ -50,6 +52,18 @@ pub enum Error {
     /// Reading the TagWatch, publishing an event or writing status failed.
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
+    /// The cached TagWatch was not the stored one when its recorded tags were read.
+    #[error("{0}")]
+    Stale(freshness::Error),
+}
+
+impl From<freshness::Error> for Error {
+    fn from(error: freshness::Error) -> Self {
+        match error {
+            freshness::Error::Kube(error) => Error::Kube(error),
+            stale @ freshness::Error::Stale { .. } => Error::Stale(stale),
+        }
+    }
 }
 
 /// Reconciles one TagWatch.
@@ -80,29 +94,39 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
     };
     async move {
         let polled = match due {
-            Due::Now { late } => Some(poll(&tw, &ctx, late).await),
+            Due::Now { late } => Some(poll(&tw, &ctx, late).await?),
             Due::After(_) | Due::Never => None,
         };
         let now = Timestamp::now();
         let time = Time(now);
         let mut outcome = match &polled {
-            Some(Ok(seen)) => outcome::after_success(&tw, seen, &time),
+            Some(Ok(Polled::Listed(listed))) => outcome::after_listing(&tw, listed, &time),
+            Some(Ok(Polled::Unchanged)) => {
+                let listed_at = ctx.schedules.get(&key).and_then(|m| m.full_listing_at);
+                outcome::after_probe(&tw, &time, listed_at)
+            }
             Some(Err(failure)) => outcome::after_failure(&tw, failure, &time),
             None => outcome::unchanged(&tw),
         };
         let notifications = notifications(&ctx, &key, &tw, &polled, &mut outcome, now);
-        let new_tags = match &polled {
-            Some(Ok(seen)) => seen.changes.added.len(),
-            _ => 0,
-        };
-        let previous = tw.status.clone().unwrap_or_default();
+        let seen = polled.as_ref().and_then(|p| p.as_ref().ok()?.seen());
+        let new_tags = seen.map_or(0, |seen| seen.changes.added.len());
         if !outcome.events.is_empty()
             || outcome::needs_write(
-                Some(&previous),
+                Some(tw.status.as_ref().unwrap_or(&TagWatchStatus::default())),
                 &outcome.status,
                 ctx.settings.last_sync_refresh,
             )
         {
+            if seen.is_none() {
+                // The status keeps the recorded tags, which the cache does not hold.
+                let stored = freshness::with_tags(&ctx.kube, &tw).await?;
+                outcome.status.tags = stored
+                    .status
+                    .as_ref()
+                    .map(|s| s.tags.clone())
+                    .unwrap_or_default();
+            }
             publish(&ctx, &tw, &outcome.events).await?;
             write_status(&ctx, &tw, &outcome.status).await?;
             tracing::info!(
@@ -115,7 +139,9 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
         let next_poll = match &polled {
             Some(result) => {
                 let failure = result.as_ref().err().map(|f| f.reason);
-                let memory = schedule::after_poll(ctx.schedules.get(&key), failure, interval, now);
+                let listed = matches!(result, Ok(Polled::Listed(_)));
+                let memory =
+                    schedule::after_poll(ctx.schedules.get(&key), failure, interval, now, listed);
                 ctx.schedules.remember(key.clone(), memory);
                 memory.next_poll
             }
@@ -139,13 +165,13 @@ fn notifications(
     ctx: &Context,
     key: &ObjectRef<TagWatch>,
     tw: &TagWatch,
-    polled: &Option<Result<Observation, PollFailure>>,
+    polled: &Option<Result<Polled, PollFailure>>,
     outcome: &mut Outcome,
     now: Timestamp,
 ) -> Review {
     let mut review = Review::new(&ctx.notifier, key, tw, now);
     let time = Time(now);
-    if let Some(Ok(seen)) = polled {
+    if let Some(seen) = polled.as_ref().and_then(|p| p.as_ref().ok()?.seen()) {
         let new_id = || uuid::Uuid::new_v4().to_string();
         review.admit(payload::notifications(tw, seen, &time, new_id));
     }
@@ -177,9 +203,12 @@ fn requeue_at(next: Option<Timestamp>) -> Action {
 pub fn error_policy(tw: Arc<TagWatch>, error: &Error, ctx: Arc<Context>) -> Action {
     // A write that failed may still have been applied: read the TagWatch afresh first.
     ctx.written.write_failed(ObjectRef::from_obj(&*tw));
-    if let Error::Kube(kube::Error::Api(status)) = error
-        && status.code == 409
-    {
+    let conflict = match error {
+        Error::Kube(kube::Error::Api(status)) => status.code == 409,
+        Error::Stale(_) => true,
+        Error::Kube(_) => false,
+    };
+    if conflict {
         tracing::debug!(namespace = %tw.namespace().unwrap_or_default(), name = %tw.name_any(), "status changed meanwhile, reconciling again");
         return Action::requeue(CONFLICT_RETRY);
     }
