@@ -46,14 +46,8 @@ pub async fn poll(
         Err(failure) => Err(failure),
     };
     drop(permit);
-    match &polled {
-        Ok(Polled::Unchanged) => tracing::debug!("probe found nothing new"),
-        Ok(Polled::Listed(listed)) => {
-            tracing::debug!(tags = listed.seen.tracked.len(), "listed every page")
-        }
-        Err(failure) => {
-            tracing::warn!(reason = %failure.reason, message = %failure.message, "poll failed")
-        }
+    if let Err(failure) = &polled {
+        tracing::warn!(reason = %failure.reason, message = %failure.message, "poll failed");
     }
     let failure = polled.as_ref().err().map(|f| f.reason);
     ctx.observer.poll(failure, started.elapsed());
@@ -123,6 +117,11 @@ async fn poll_uhub(
             if newest.matches(&probe.page) {
                 ctx.observer
                     .listing(ListingKind::Probe, ListingResult::Unchanged);
+                tracing::debug!(
+                    listing = %ListingKind::Probe,
+                    requests = probe.requests,
+                    "poll succeeded"
+                );
                 return Ok(Ok(Polled::Unchanged));
             }
             ctx.observer
@@ -132,6 +131,7 @@ async fn poll_uhub(
         Plan::Full(reason) => (reason, None),
     };
     ctx.observer.full_listing(reason);
+    let mut requests = probe.as_ref().map_or(0, |p| p.requests);
     let list = |probe: Option<Probe>| async move {
         ctx.uhub
             .list_tags_from(credentials, request, probe)
@@ -149,12 +149,20 @@ async fn poll_uhub(
         ctx.observer
             .listing(ListingKind::Full, ListingResult::Changed);
         ctx.observer.full_listing(FullReason::ChangedWhilePaging);
+        requests += listing.requests;
         listing = match list(None).await {
             Ok(listing) => listing,
             Err(failure) => return Ok(Err(failure)),
         };
     }
+    requests += listing.requests;
     let tracked = track(selection, listing.tags, listing.total_count);
+    tracing::debug!(
+        listing = %ListingKind::Full,
+        tags = tracked.tags.len(),
+        requests,
+        "poll succeeded"
+    );
     let status = tw.status.as_ref();
     let recorded_set = tracked.recorded_as(status.and_then(|s| s.revision.as_deref()));
     // The diff reads the recorded window, which the cache does not hold; an unchanged
