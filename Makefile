@@ -5,6 +5,8 @@ TOOLS := target/tools
 PYTHON ?= python3
 # The official UCloud Python SDK, the independent client the emulator is checked against.
 UCLOUD_SDK_VERSION := 0.11.150
+# The official CloudEvents Python SDK, the receiver `format: cloudevents` is checked with.
+CLOUDEVENTS_SDK_VERSION := 2.2.0
 
 .PHONY: all build demo test lint fmt-check clippy unit python-sdk crds bench bench-scale bench-emulator bench-faults
 
@@ -19,7 +21,7 @@ demo: build controlplane-bin
 
 ## test: everything CI runs (formatting, lints, the whole test suite).
 test: fmt-check clippy test-deps
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --all-targets --no-fail-fast
 
 ## unit: the fast loop: every crate's unit tests, no control plane or tools needed.
 unit:
@@ -39,14 +41,26 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## test-deps: tools the test suite drives as users do.
-.PHONY: test-deps
-test-deps: python-sdk controlplane-bin helm image-deps
+.PHONY: test-deps tty-deps
+test-deps: python-sdk controlplane-bin helm image-deps tty-deps krew
 
-python-sdk: $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION)
+## tty-deps: util-linux's `script`, which gives a command a pseudo-terminal in the tests
+## of terminal-only output (Debian's bsdutils; present on most machines).
+tty-deps:
+	@if ! command -v script >/dev/null; then \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y bsdutils; \
+	fi
+
+python-sdk: $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION) $(TOOLS)/venv/.cloudevents-$(CLOUDEVENTS_SDK_VERSION)
 
 $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION):
 	$(PYTHON) -m venv $(TOOLS)/venv
 	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check ucloud-sdk-python3==$(UCLOUD_SDK_VERSION)
+	touch $@
+
+$(TOOLS)/venv/.cloudevents-$(CLOUDEVENTS_SDK_VERSION): $(TOOLS)/venv/.sdk-$(UCLOUD_SDK_VERSION)
+	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check cloudevents==$(CLOUDEVENTS_SDK_VERSION)
 	touch $@
 
 ## bench: the scale benchmark (bench-scale); the others are listed in BENCHMARKS.md.
@@ -117,6 +131,19 @@ controlplane: controlplane-bin
 ## controlplane-down: stop the control plane and remove its state.
 controlplane-down:
 	@$(CONTROLPLANE_SRC)/service.sh down $(CONTROLPLANE_RUN) $(CONTROLPLANE_KUBECONFIG)
+
+## krew: krew and validate-krew-manifest (sigs.k8s.io/krew, pinned in tests/tools/krew),
+## which install and check deploy/krew/tagwatch.yaml in the tests (skipped when current).
+KREW_SRC := tests/tools/krew
+KREW_BINARIES := $(addprefix $(TOOLS)/bin/,krew validate-krew-manifest)
+.PHONY: krew
+krew: $(KREW_BINARIES)
+
+# One go build for both: they share most packages.
+$(KREW_BINARIES) &: $(KREW_SRC)/go.mod $(KREW_SRC)/go.sum
+	cd $(KREW_SRC) && CGO_ENABLED=0 $(GO) build -trimpath -o $(CURDIR)/$(TOOLS)/bin/ \
+		sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-manifest
+	touch $(KREW_BINARIES)
 
 ## helm: the helm CLI, built with go install.
 helm: $(TOOLS)/bin/.helm-$(HELM_VERSION)

@@ -38,11 +38,28 @@ pub const DURATION_PATTERN: &str = "^([0-9]+(ms|s|m|h))+$";
         type_ = "string",
         json_path = ".status.conditions[?(@.type==\"Ready\")].status"
     ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
     printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSyncTime"),
     printcolumn(
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
+    ),
+    printcolumn(
+        name = "Latest Image",
+        type_ = "string",
+        priority = 1,
+        json_path = ".status.latestImage"
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        priority = 1,
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message"
     )
 )]
 #[x_kube(validation = Rule::new(
@@ -133,11 +150,16 @@ pub struct SecretReference {
 
 /// One webhook target of `spec.notify`.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[x_kube(validation = Rule::new(
+    "!has(self.cloudEventsMode) || (has(self.format) && self.format == 'cloudevents')"
+).message("cloudEventsMode is only valid with format: cloudevents"))]
 #[serde(rename_all = "camelCase")]
 pub struct NotifyTarget {
     /// The Secret, in the TagWatch's namespace, holding the target's `url` (http:// or
-    /// https://) and optionally a `token`: with it, each body is signed with HMAC-SHA256
-    /// in the header `X-Signature: sha256=<hex>`.
+    /// https://) and optionally a `token` (each body is signed with HMAC-SHA256 in the
+    /// header `X-Signature: sha256=<hex>`), a `secret` (the signing secret of a Feishu
+    /// or DingTalk robot) and a `ca.crt` (PEM certificates trusted for this target in
+    /// addition to the public roots).
     pub secret_ref: SecretReference,
 
     /// Which changes are sent. Default: `NewTag` and `LatestTagChanged`.
@@ -145,9 +167,16 @@ pub struct NotifyTarget {
     #[schemars(length(min = 1, max = 4), extend("x-kubernetes-list-type" = "set"))]
     pub events: Vec<NotifyEvent>,
 
-    /// The body format; `json` is the only one so far.
+    /// The body format: `json` (default), `cloudevents`, or a chat robot's message:
+    /// `slack` (also Mattermost and Rocket.Chat), `teams`, `feishu`, `dingtalk`, `wecom`.
     #[serde(default)]
     pub format: NotifyFormat,
+
+    /// With `format: cloudevents`, the HTTP content mode: `structured` (default; the
+    /// whole event is the `application/cloudevents+json` body) or `binary` (the body is
+    /// the event's data, the attributes are `ce-` headers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_events_mode: Option<CloudEventsMode>,
 }
 
 /// A kind of change a notification reports.
@@ -176,18 +205,75 @@ pub enum NotifyEvent {
     LatestTagChanged,
 }
 
-/// The body format of a notification.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// The body format of a notification (docs/notifications.md shows each).
+#[derive(
+    JsonSchema,
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum NotifyFormat {
     /// The JSON document of docs/notification.schema.json.
     #[default]
     Json,
+    /// A CloudEvents 1.0 event whose data is the `json` document.
+    CloudEvents,
+    /// A Slack incoming webhook message (also accepted by Mattermost and Rocket.Chat).
+    Slack,
+    /// An Adaptive Card for a Microsoft Teams Workflows webhook.
+    Teams,
+    /// A Feishu (Lark) custom bot message, signed when the Secret has a `secret`.
+    Feishu,
+    /// A DingTalk custom robot message, signed when the Secret has a `secret`.
+    DingTalk,
+    /// A WeCom group robot markdown message.
+    WeCom,
+}
+
+/// How a CloudEvent travels over HTTP (the CloudEvents HTTP protocol binding's modes).
+#[derive(
+    JsonSchema,
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum CloudEventsMode {
+    /// The whole event is the body (`Content-Type: application/cloudevents+json`).
+    #[default]
+    Structured,
+    /// The body is the event's data (`application/json`); attributes are `ce-` headers.
+    Binary,
 }
 
 /// Tag name filter: `include` and `exclude` are regular expressions (RE2-like syntax,
-/// unanchored: use `^` and `$` to match whole names).
+/// unanchored: use `^` and `$` to match whole names). Signature tags are left out
+/// unless `includeSignatures` is true.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
 pub struct TagFilterSpec {
     /// Only tags whose name matches this expression are tracked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -198,6 +284,12 @@ pub struct TagFilterSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 32), inner(length(min = 1, max = 1024)))]
     pub exclude: Vec<String>,
+
+    /// Track cosign's signature, attestation and SBOM tags
+    /// (`sha256-<64 hex digits>.sig`, `.att`, `.sbom`) too. Off by default: they are not
+    /// images, and one pushed after an image would become the newest tag.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_signatures: bool,
 }
 
 /// Picks `status.latestTag`. Set exactly one of the fields.
@@ -285,6 +377,16 @@ pub struct TagWatchStatus {
     /// The latest tag according to `spec.policy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_tag: Option<String>,
+
+    /// The latest tag as an image reference to pull or deploy:
+    /// `<registry host>/<repoName>/<imageName>:<latestTag>`, the host being the
+    /// operator's `--registry-host` (`uhub.service.ucloud.cn` by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_image: Option<String>,
+
+    /// The digest UHub reported for the latest tag, when it reported one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_digest: Option<String>,
 
     /// The newest `UpdateTime` among the tracked tags, exactly as UHub sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -385,7 +487,14 @@ pub struct PendingNotification {
     /// The kind of change.
     #[serde(rename = "type")]
     pub type_: NotifyEvent,
-    /// The request body, sent unchanged on every attempt.
+    /// The body's format (`spec.notify[].format` when the notification was created).
+    #[serde(default)]
+    pub format: NotifyFormat,
+    /// With `format: cloudevents`, the content mode it was created for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_events_mode: Option<CloudEventsMode>,
+    /// The request body, sent unchanged on every attempt (a Feishu signature is added
+    /// to it at each attempt, when the Secret has a `secret`).
     pub body: String,
     /// Attempts made so far.
     pub attempts: i32,

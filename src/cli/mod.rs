@@ -1,6 +1,8 @@
 //! The `tagwatch` command line: global options (logging), the subcommands, and how a
-//! command's outcome becomes one stderr line and an exit code ([`exit`]).
+//! command's outcome becomes one stderr line and an exit code ([`exit`]). Installed as
+//! `kubectl-tagwatch`, the same binary is the kubectl plugin `kubectl tagwatch`.
 
+pub mod cluster;
 pub mod election;
 pub mod exit;
 pub mod notify_args;
@@ -11,7 +13,7 @@ pub mod tags;
 use std::fmt::Display;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
 use exit::Exit;
@@ -45,6 +47,18 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// List TagWatches: image, latest tag, tag count, Ready and why, last sync.
+    Get(cluster::get::GetArgs),
+    /// Show one TagWatch: spec, status, conditions, newest tags, notifications, events.
+    Describe(cluster::describe::DescribeArgs),
+    /// Request a poll of a TagWatch now and (on a terminal) wait for its outcome.
+    Reconcile(cluster::reconcile::ReconcileArgs),
+    /// Stop polling a TagWatch (or --all); its status is kept.
+    Suspend(cluster::suspend::SuspendArgs),
+    /// Poll a suspended TagWatch (or --all) again.
+    Resume(cluster::suspend::SuspendArgs),
+    /// List the operator's events about a TagWatch, oldest first (--watch for new ones).
+    Events(cluster::events::EventsArgs),
     /// List the tags of a UHub image, newest first.
     Tags(tags::TagsArgs),
     /// Run the operator: poll the TagWatches of the cluster.
@@ -56,10 +70,34 @@ pub enum Command {
 impl Command {
     fn default_log_level(&self) -> &'static str {
         match self {
-            Command::Tags(_) | Command::Crd => "warn",
             Command::Run(_) => "info",
+            _ => "warn",
         }
     }
+}
+
+/// The file name kubectl's plugin discovery finds the binary under on `PATH`, so that
+/// `kubectl tagwatch ...` runs `tagwatch ...`.
+pub const KUBECTL_PLUGIN: &str = "kubectl-tagwatch";
+
+/// Parses `args` (the first being the program as invoked). Invoked as
+/// [`KUBECTL_PLUGIN`], usage and help name the command `kubectl tagwatch`.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let plugin = args
+        .first()
+        .and_then(|program| std::path::Path::new(program).file_name())
+        .is_some_and(|name| name == KUBECTL_PLUGIN);
+    let mut command = Cli::command();
+    if plugin {
+        command = command.bin_name("kubectl tagwatch");
+    }
+    let mut matches = command.try_get_matches_from(args)?;
+    Cli::from_arg_matches_mut(&mut matches)
 }
 
 /// Log line format.
@@ -74,7 +112,10 @@ pub enum LogFormat {
 
 /// Parses the command line, sets up logging and runs the command.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_from(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     let level = cli
         .log_level
         .clone()
@@ -91,6 +132,12 @@ pub fn main() -> ExitCode {
     };
     let exit = runtime.block_on(async {
         match cli.command {
+            Command::Get(args) => cluster::get::run(args).await,
+            Command::Describe(args) => cluster::describe::run(args).await,
+            Command::Reconcile(args) => cluster::reconcile::run(args).await,
+            Command::Suspend(args) => cluster::suspend::run(args, true).await,
+            Command::Resume(args) => cluster::suspend::run(args, false).await,
+            Command::Events(args) => cluster::events::run(args).await,
             Command::Tags(args) => tags::run(args).await,
             Command::Run(args) => run::run(args).await,
             Command::Crd => {
@@ -135,6 +182,21 @@ pub fn init_logging(filter: &str, format: LogFormat) -> Result<(), LoggingError>
     installed.map_err(|e| LoggingError::Install(e.to_string()))
 }
 
+/// Writes `text` to stdout: [`Exit::Success`], also when the reader went away (a closed
+/// pipe, as `| head` does), [`Exit::Failure`] when it cannot be written.
+pub fn write_stdout(text: &str) -> Exit {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Exit::Success,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(err) => fail(Exit::Failure, &format!("cannot write the output: {err}")),
+    }
+}
+
 /// Prints `error: <message>` as one line on stderr and returns `exit`.
 pub fn fail(exit: Exit, message: &dyn Display) -> Exit {
     eprintln!("error: {}", one_line(&message.to_string()));
@@ -158,6 +220,38 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn readme_lists_every_subcommand() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let start = readme
+            .find("\n## Commands\n")
+            .expect("README.md has ## Commands");
+        let section = &readme[start + 1..];
+        let section = &section[..section[1..].find("\n## ").map_or(section.len(), |i| i + 1)];
+        let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
+        for command in Cli::command().get_subcommands() {
+            let name = command.get_name();
+            let listed = rows.iter().any(|row| {
+                let first = row.split(" | ").next().unwrap_or_default();
+                first.contains(&format!("`tagwatch {name}`"))
+                    || first.contains(&format!("`{name}`"))
+            });
+            assert!(listed, "README.md's ## Commands lacks `tagwatch {name}`");
+        }
+    }
+
+    #[test]
+    fn invoked_as_the_kubectl_plugin_it_is_tagwatch() {
+        let cli = parse_from(["/home/u/.krew/bin/kubectl-tagwatch", "get", "-A"]).unwrap();
+        assert!(matches!(cli.command, Command::Get(ref args) if args.all_namespaces));
+        let err = parse_from(["/usr/local/bin/kubectl-tagwatch", "--help"]).unwrap_err();
+        assert!(err.to_string().contains("Usage: kubectl tagwatch"), "{err}");
+        let err = parse_from(["tagwatch", "--help"]).unwrap_err();
+        assert!(err.to_string().contains("Usage: tagwatch"), "{err}");
+        let err = parse_from(["kubectl-tagwatch", "nothing"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]

@@ -45,32 +45,52 @@ pub fn render_json(listing: &TagListing) -> String {
 /// Columns TAG, UPDATED, DIGEST separated by two spaces, `-` for an absent value.
 /// Control characters in server data are escaped so they cannot drive the terminal.
 pub fn render_table(tags: &[Tag]) -> String {
-    let rows: Vec<[String; 3]> = std::iter::once(["TAG", "UPDATED", "DIGEST"].map(String::from))
-        .chain(tags.iter().map(|t| {
-            [
-                cell(&t.name),
-                cell(&t.update_time),
-                cell(t.digest.as_deref().unwrap_or_default()),
-            ]
-        }))
+    let rows: Vec<Vec<String>> =
+        std::iter::once(["TAG", "UPDATED", "DIGEST"].map(String::from).to_vec())
+            .chain(tags.iter().map(|t| {
+                vec![
+                    cell(&t.name),
+                    cell(&t.update_time),
+                    cell(t.digest.as_deref().unwrap_or_default()),
+                ]
+            }))
+            .collect();
+    aligned(&rows, 2)
+}
+
+/// `rows` as lines of left-aligned columns `gap` spaces apart, each line ending with a
+/// newline and no trailing spaces. Cells must already be escaped ([`cell`]).
+pub fn aligned(rows: &[Vec<String>], gap: usize) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|col| {
+            rows.iter()
+                .filter_map(|r| r.get(col))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
-    let width = |col: usize| {
-        rows.iter()
-            .map(|r| r[col].chars().count())
-            .max()
-            .unwrap_or(0)
-    };
-    let (w0, w1) = (width(0), width(1));
     let mut out = String::new();
-    for [name, updated, digest] in &rows {
-        let line = format!("{name:<w0$}  {updated:<w1$}  {digest}");
+    for row in rows {
+        let mut line = String::new();
+        for (col, value) in row.iter().enumerate() {
+            if col > 0 {
+                line.push_str(&" ".repeat(gap));
+            }
+            line.push_str(value);
+            let pad = widths[col] - value.chars().count();
+            line.push_str(&" ".repeat(pad));
+        }
         out.push_str(line.trim_end());
         out.push('\n');
     }
     out
 }
 
-fn cell(value: &str) -> String {
+/// `value` fit for a table cell: `-` when empty, control characters escaped so that
+/// server data cannot drive the terminal.
+pub fn cell(value: &str) -> String {
     if value.is_empty() {
         return "-".to_string();
     }
@@ -155,5 +175,21 @@ mod tests {
         assert!(!text.contains('\u{1b}'));
         assert!(text.contains("evil\\u{1b}[2J  t\\n2"), "{text}");
         assert_eq!(text.lines().count(), 2);
+    }
+
+    #[test]
+    fn aligned_pads_every_column_but_the_last() {
+        let rows = vec![
+            vec!["NAME".to_string(), "READY".into(), "MESSAGE".into()],
+            vec!["a-long-name".to_string(), "True".into(), "ok".into()],
+            vec!["b".to_string(), "-".into(), String::new()],
+        ];
+        assert_eq!(
+            aligned(&rows, 3),
+            "NAME          READY   MESSAGE\n\
+             a-long-name   True    ok\n\
+             b             -\n"
+        );
+        assert_eq!(aligned(&[], 3), "");
     }
 }

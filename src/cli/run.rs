@@ -15,7 +15,7 @@ use super::exit::Exit;
 use super::notify_args::NotifyArgs;
 use super::tags::endpoint_arg;
 use crate::controller::context::{
-    Context, DEFAULT_CONCURRENCY, DEFAULT_LAST_SYNC_REFRESH, Settings,
+    Context, DEFAULT_CONCURRENCY, DEFAULT_LAST_SYNC_REFRESH, DEFAULT_REGISTRY_HOST, Settings,
 };
 use crate::controller::credentials::CredentialStore;
 use crate::controller::events::EventPublisher;
@@ -84,6 +84,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", env = "TAGWATCH_FULL_LISTING_EVERY",
           default_value_t = DEFAULT_FULL_LISTING_EVERY)]
     pub full_listing_every: std::num::NonZeroU32,
+
+    /// Registry host of status.latestImage (<host>/<repoName>/<imageName>:<tag>); the
+    /// host your nodes pull UHub images from.
+    #[arg(long, value_name = "HOST", env = "TAGWATCH_REGISTRY_HOST",
+          default_value = DEFAULT_REGISTRY_HOST, value_parser = registry_host)]
+    pub registry_host: String,
 
     /// Use UCLOUD_PUBLIC_KEY / UCLOUD_PRIVATE_KEY / UCLOUD_SECURITY_TOKEN from the
     /// environment for TagWatches without spec.secretRef.
@@ -171,6 +177,7 @@ pub async fn run(args: RunArgs) -> Exit {
         concurrency: args.concurrency,
         last_sync_refresh: args.last_sync_refresh.into(),
         full_listing_every: args.full_listing_every,
+        registry_host: args.registry_host.clone(),
     };
     let ctx = Context::new(
         kube.clone(),
@@ -213,6 +220,28 @@ pub async fn run(args: RunArgs) -> Exit {
     endpoints.abort();
     tracing::info!("tagwatch stopped");
     exit
+}
+
+/// A `--registry-host` that is not a host (and optional port).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "expected a host name with an optional port, such as uhub.service.ucloud.cn or registry.local:5000, without a scheme or path"
+)]
+pub struct RegistryHostError;
+
+/// A registry host such as `uhub.service.ucloud.cn` or `registry.local:5000`.
+fn registry_host(value: &str) -> Result<String, RegistryHostError> {
+    let value = value.trim();
+    let valid = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && !value.starts_with(['.', '-', ':']);
+    if valid {
+        Ok(value.to_string())
+    } else {
+        Err(RegistryHostError)
+    }
 }
 
 fn default_instance() -> String {
@@ -261,6 +290,34 @@ mod tests {
             }
             checked += 1;
         }
-        assert_eq!(checked, 22, "flags of tagwatch run, global ones included");
+        assert_eq!(checked, 23, "flags of tagwatch run, global ones included");
+    }
+
+    #[test]
+    fn registry_host_is_a_host_with_an_optional_port() {
+        use clap::Parser;
+        let parse = |extra: &[&str]| {
+            let argv = ["tagwatch", "run"].iter().chain(extra);
+            Cli::try_parse_from(argv).map(|cli| match cli.command {
+                crate::cli::Command::Run(args) => args.registry_host,
+                other => panic!("parsed as {other:?}"),
+            })
+        };
+        if std::env::var_os("TAGWATCH_REGISTRY_HOST").is_none() {
+            assert_eq!(parse(&[]).unwrap(), "uhub.service.ucloud.cn");
+        }
+        for good in ["registry.local:5000", "127.0.0.1:5000", "uhub-a.example"] {
+            assert_eq!(parse(&["--registry-host", good]).unwrap(), good);
+        }
+        for bad in [
+            "",
+            "https://uhub.service.ucloud.cn",
+            "uhub/team",
+            "a b",
+            ":5000",
+        ] {
+            let err = parse(&["--registry-host", bad]).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad:?}");
+        }
     }
 }

@@ -1,6 +1,5 @@
 //! `tagwatch tags`: list the tags of a UHub image, newest first, as a table or JSON.
 
-use std::io::Write;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -23,7 +22,7 @@ Credentials come from the environment, never from flags:
 
 /// Arguments of `tagwatch tags`.
 #[derive(Args, Clone, Debug, PartialEq, Eq)]
-#[command(after_help = format!("{CREDENTIALS_HELP}\n\n{}", exit::help_text()))]
+#[command(after_help = format!("{CREDENTIALS_HELP}\n\n{}", exit::help_text(&Exit::TAGS)))]
 pub struct TagsArgs {
     /// UHub repository (RepoName).
     #[arg(long, value_name = "REPO", value_parser = NonEmptyStringValueParser::new())]
@@ -140,16 +139,7 @@ pub async fn run(args: TagsArgs) -> Exit {
             "the tag list changed while it was being read; run again for a consistent view"
         );
     }
-    let text = output::render(&listing, args.output);
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => Exit::Success,
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
-        Err(err) => super::fail(Exit::Failure, &format!("cannot write the output: {err}")),
-    }
+    super::write_stdout(&output::render(&listing, args.output))
 }
 
 #[cfg(test)]

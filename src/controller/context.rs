@@ -17,6 +17,8 @@ use crate::notify::Notifier;
 pub const DEFAULT_LAST_SYNC_REFRESH: Duration = Duration::from_secs(600);
 /// Polls (and reconciles) running at once.
 pub const DEFAULT_CONCURRENCY: u16 = 16;
+/// The registry host in `status.latestImage`: UHub's public registry.
+pub const DEFAULT_REGISTRY_HOST: &str = "uhub.service.ucloud.cn";
 
 /// What a reconcile reports for metrics. Implementations must be cheap.
 pub trait PollObserver: Send + Sync {
@@ -44,7 +46,7 @@ impl PollObserver for NoObserver {
 }
 
 /// The operator's settings a reconcile reads (`tagwatch run` flags).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     /// Polls running at once, at most (`--concurrency`).
     pub concurrency: u16,
@@ -54,6 +56,8 @@ pub struct Settings {
     /// Every page is listed at least once per this many polls (`--full-listing-every`;
     /// 1 lists every page at every poll: no probes).
     pub full_listing_every: NonZeroU32,
+    /// The registry host `status.latestImage` names (`--registry-host`).
+    pub registry_host: String,
 }
 
 impl Default for Settings {
@@ -62,6 +66,7 @@ impl Default for Settings {
             concurrency: DEFAULT_CONCURRENCY,
             last_sync_refresh: DEFAULT_LAST_SYNC_REFRESH,
             full_listing_every: DEFAULT_FULL_LISTING_EVERY,
+            registry_host: DEFAULT_REGISTRY_HOST.to_string(),
         }
     }
 }

@@ -106,10 +106,19 @@ pub fn unchanged(tw: &TagWatch) -> Outcome {
     }
 }
 
+/// `<registry_host>/<repoName>/<imageName>:<tag>`: the image reference of `tag`.
+pub fn image_reference(registry_host: &str, tw: &TagWatch, tag: &str) -> String {
+    format!(
+        "{registry_host}/{}/{}:{tag}",
+        tw.spec.repo_name, tw.spec.image_name
+    )
+}
+
 /// After a full listing that saw `listed`: the tracked tags' window, counts, latest tag
-/// and revision, what the listing showed for the next probe (`status.listing`),
-/// `Ready=True`, and the announcements of what changed.
-pub fn after_listing(tw: &TagWatch, listed: &Listed, now: &Time) -> Outcome {
+/// (with its image reference on `registry_host` and its digest) and revision, what the
+/// listing showed for the next probe (`status.listing`), `Ready=True`, and the
+/// announcements of what changed.
+pub fn after_listing(tw: &TagWatch, listed: &Listed, registry_host: &str, now: &Time) -> Outcome {
     let seen = &listed.seen;
     let tracked = &seen.tracked;
     let mut status = next_status(tw);
@@ -119,6 +128,10 @@ pub fn after_listing(tw: &TagWatch, listed: &Listed, now: &Time) -> Outcome {
     status.upstream_tag_count = Some(i64::try_from(seen.upstream_total).unwrap_or(i64::MAX));
     status.latest_update_time = tracked.first().map(|t| t.update_time.clone());
     status.latest_tag = seen.latest_name().map(str::to_string);
+    status.latest_image = seen
+        .latest_name()
+        .map(|tag| image_reference(registry_host, tw, tag));
+    status.latest_digest = seen.latest.as_ref().and_then(|t| t.digest.clone());
     status.revision = Some(seen.revision.clone());
     status.listing = Some(record(
         listed.order,

@@ -8,6 +8,8 @@ use crate::controller::events::Reason;
 use crate::controller::failure::FailureReason;
 use crate::controller::spec::selection;
 
+const HOST: &str = crate::controller::context::DEFAULT_REGISTRY_HOST;
+
 fn time(seconds: i64) -> Time {
     Time(jiff::Timestamp::from_second(seconds).unwrap())
 }
@@ -54,7 +56,7 @@ fn listed(seen: Observation) -> Listed {
 
 /// What a full listing of `tw` that finds `tags` at `at` leaves.
 fn listing(tw: &TagWatch, tags: Vec<Tag>, at: i64) -> Outcome {
-    after_listing(tw, &listed(seen(tw, tags)), &time(at))
+    after_listing(tw, &listed(seen(tw, tags)), HOST, &time(at))
 }
 
 fn poll(tw: &mut TagWatch, tags: Vec<Tag>, at: i64) -> Vec<Draft> {
@@ -100,6 +102,89 @@ fn initial_sync_announces_once_and_fills_status() {
         ("True", "Succeeded")
     );
     assert_eq!(ready.message, "found 3 tags, latest v3");
+}
+
+#[test]
+fn the_latest_tag_is_given_as_an_image_reference_with_its_digest() {
+    // TagWatch::test() watches demo/web.
+    let mut tw = tagwatch(serde_json::json!({"policy": {"semver": {}}}));
+    let digest = "sha256:".to_string() + &"1".repeat(64);
+    let v2 = tag("v2.0.0", 2).with_digest(&digest);
+    poll(
+        &mut tw,
+        vec![tag("v1.0.0", 1), v2, tag("v3.0.0-rc.1", 3)],
+        100,
+    );
+    let status = tw.status.as_ref().unwrap();
+    assert_eq!(status.latest_tag.as_deref(), Some("v2.0.0"));
+    assert_eq!(
+        status.latest_image.as_deref(),
+        Some("uhub.service.ucloud.cn/demo/web:v2.0.0")
+    );
+    assert_eq!(status.latest_digest.as_deref(), Some(digest.as_str()));
+
+    // The host is the operator's setting.
+    let outcome = after_listing(
+        &tw,
+        &listed(seen(&tw, vec![tag("v1.0.0", 1)])),
+        "registry.example:5000",
+        &time(200),
+    );
+    assert_eq!(
+        outcome.status.latest_image.as_deref(),
+        Some("registry.example:5000/demo/web:v1.0.0")
+    );
+    assert_eq!(
+        outcome.status.latest_digest, None,
+        "v1 came without a digest"
+    );
+
+    // No latest tag, no image and no digest.
+    let outcome = after_listing(
+        &tw,
+        &listed(seen(&tw, vec![tag("latest", 4)])),
+        HOST,
+        &time(300),
+    );
+    assert_eq!(outcome.status.latest_tag, None);
+    assert_eq!(
+        (outcome.status.latest_image, outcome.status.latest_digest),
+        (None, None)
+    );
+
+    // A failed poll and a probe that found nothing new keep them as they were.
+    let failed = fail(&tw, FailureReason::Throttled, "throttled", 400).status;
+    assert_eq!(failed.latest_image, status.latest_image);
+    assert_eq!(failed.latest_digest, status.latest_digest);
+    let probed = after_probe(&tw, &time(400), None).status;
+    assert_eq!(probed.latest_image, status.latest_image);
+    assert_eq!(probed.latest_digest, status.latest_digest);
+}
+
+#[test]
+fn a_signature_tag_is_not_tracked_unless_the_filter_asks_for_it() {
+    let signature = format!("sha256-{}.sig", "0".repeat(64));
+    let mut tw = tagwatch(serde_json::json!({}));
+    poll(&mut tw, vec![tag("v1", 1)], 100);
+    let events = poll(&mut tw, vec![tag("v1", 1), tag(&signature, 2)], 200);
+    assert!(events.is_empty(), "{events:?}");
+    let status = tw.status.as_ref().unwrap();
+    assert_eq!(status.latest_tag.as_deref(), Some("v1"));
+    assert_eq!(
+        (status.tag_count, status.upstream_tag_count),
+        (Some(1), Some(2))
+    );
+
+    let mut tw = tagwatch(serde_json::json!({"filter": {"includeSignatures": true}}));
+    poll(&mut tw, vec![tag("v1", 1)], 100);
+    let events = poll(&mut tw, vec![tag("v1", 1), tag(&signature, 2)], 200);
+    assert_eq!(
+        reasons(&events),
+        [
+            Reason::Announced(Announced::NewTag),
+            Reason::Announced(Announced::LatestTagChanged)
+        ]
+    );
 }
 
 #[test]
@@ -360,6 +445,6 @@ fn the_time_of_a_full_listing_alone_is_no_reason_to_write() {
     let mut reordered = listed(seen(&tw, vec![tag("v1", 1), tag("v2", 2)]));
     reordered.order = Order::Unordered;
     reordered.newest_page = None;
-    let status = after_listing(&tw, &reordered, &time(400)).status;
+    let status = after_listing(&tw, &reordered, HOST, &time(400)).status;
     assert!(needs_write(Some(&first), &status, refresh));
 }

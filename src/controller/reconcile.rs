@@ -100,7 +100,9 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
         let now = Timestamp::now();
         let time = Time(now);
         let mut outcome = match &polled {
-            Some(Ok(Polled::Listed(listed))) => outcome::after_listing(&tw, listed, &time),
+            Some(Ok(Polled::Listed(listed))) => {
+                outcome::after_listing(&tw, listed, &ctx.settings.registry_host, &time)
+            }
             Some(Ok(Polled::Unchanged)) => {
                 let listed_at = ctx.schedules.get(&key).and_then(|m| m.full_listing_at);
                 outcome::after_probe(&tw, &time, listed_at)

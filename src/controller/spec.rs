@@ -84,7 +84,8 @@ pub fn selection(spec: &TagWatchSpec) -> Result<Selection, SpecError> {
     let filter = TagFilter::new(
         filter.and_then(|f| f.include.as_deref()),
         filter.map(|f| f.exclude.as_slice()).unwrap_or_default(),
-    )?;
+    )?
+    .with_signatures(filter.is_some_and(|f| f.include_signatures));
     let policy = CompiledPolicy::new(&policy(spec.policy.as_ref()))?;
     Ok(Selection { filter, policy })
 }

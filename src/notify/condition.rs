@@ -95,6 +95,8 @@ mod tests {
             target: 7,
             secret_name: secret.into(),
             type_: NotifyEvent::NewTag,
+            format: Default::default(),
+            cloud_events_mode: None,
             body: "{}".into(),
             attempts: error.map_or(0, |_| 2),
             created_at: Time(jiff::Timestamp::UNIX_EPOCH),

@@ -18,6 +18,7 @@ use kube::runtime::reflector::ObjectRef;
 use tokio::sync::{Semaphore, mpsc};
 use uhub::backoff::Backoff;
 
+use super::clients::Clients;
 use super::deliver::{self, Delivery};
 use super::observe::{AttemptLabel, DeliveryObserver};
 use super::pending::{AttemptFailure, AttemptReason, AttemptResult, Merged};
@@ -70,7 +71,7 @@ impl Default for NotifierConfig {
 /// Sends notifications; shared by every reconcile through the context.
 pub struct Notifier {
     kube: kube::Client,
-    http: reqwest::Client,
+    clients: Clients,
     config: NotifierConfig,
     pool: Arc<Semaphore>,
     observer: Arc<dyn DeliveryObserver>,
@@ -106,7 +107,7 @@ impl Notifier {
         observer: Arc<dyn DeliveryObserver>,
     ) -> Result<Arc<Self>, deliver::ClientError> {
         Ok(Arc::new(Self {
-            http: deliver::http_client(config.timeout)?,
+            clients: Clients::new(config.timeout)?,
             pool: Arc::new(Semaphore::new(config.concurrency.max(1))),
             kube,
             config,
@@ -315,12 +316,21 @@ impl Notifier {
                 return Err(AttemptFailure::new(AttemptReason::DeliveryFailed, message));
             }
         };
+        let http = self.clients.get(target.ca.as_deref()).map_err(|e| {
+            let message = format!(
+                "Secret {namespace}/{secret}: the value of key {} is not a valid certificate ({e})",
+                target::CA_KEY
+            );
+            AttemptFailure::new(AttemptReason::InvalidTarget, message)
+        })?;
         let delivery = Delivery {
             id: &n.id,
             kind: n.type_,
+            format: n.format,
+            mode: n.cloud_events_mode.unwrap_or_default(),
             body: &n.body,
         };
-        deliver::send(&self.http, &target, delivery, self.config.timeout)
+        deliver::send(&http, &target, delivery, self.config.timeout)
             .await
             .map_err(|e| AttemptFailure::new(AttemptReason::DeliveryFailed, e.to_string()))
     }

@@ -1,65 +1,21 @@
-//! What a poll's changes send: one notification per target and kind of change, with the
-//! JSON body of docs/notification.schema.json. Pure: the caller passes the time and the
-//! source of delivery ids.
+//! What a poll's changes send: one notification per target and kind of change, whose
+//! [`Payload`] (the JSON document of docs/notification.schema.json) is written in the
+//! target's format ([`format::body`]). Pure: the caller passes the time and the source
+//! of delivery ids.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use serde::Serialize;
 use strum::VariantArray;
 
 use tags::Tag;
 use tags::observe::Observation;
 
-use crate::api::v1alpha1::{NotifyEvent, PendingNotification, TagStatus, TagWatch};
+pub use super::format::{Payload, TagWatchIdentity};
+
+use super::format;
+use crate::api::v1alpha1::{NotifyEvent, NotifyFormat, PendingNotification, TagStatus, TagWatch};
 
 /// At most this many tags are listed in one notification; `tagsOmitted` counts the rest.
 pub const MAX_TAGS: usize = 50;
-
-/// The JSON body of a notification.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Payload {
-    /// The kind of change.
-    #[serde(rename = "type")]
-    pub type_: NotifyEvent,
-    /// Unique per notification and target; the same on every attempt.
-    pub delivery_id: String,
-    /// When the change was noticed (RFC 3339).
-    pub timestamp: String,
-    /// The TagWatch that noticed it.
-    pub tag_watch: TagWatchIdentity,
-    /// `spec.repoName`.
-    pub repo: String,
-    /// `spec.imageName`.
-    pub image: String,
-    /// The tags concerned, at most [`MAX_TAGS`]: new, updated (as they are now), removed
-    /// (as they were), or for `LatestTagChanged` the new latest tag.
-    pub tags: Vec<TagStatus>,
-    /// How many tags concerned are not listed in `tags`; absent when none.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub tags_omitted: usize,
-    /// `status.latestTag` after the change; null when the policy selects no tag.
-    pub latest_tag: Option<String>,
-    /// Only for `LatestTagChanged`: the latest tag before (null when there was none).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous_latest_tag: Option<Option<String>>,
-    /// `status.revision` after the change.
-    pub revision: String,
-}
-
-/// Which TagWatch a notification comes from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TagWatchIdentity {
-    /// Its namespace.
-    pub namespace: String,
-    /// Its name.
-    pub name: String,
-    /// Its UID.
-    pub uid: String,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
 
 /// The notifications of one poll: for each target of `spec.notify` and each kind of
 /// change it subscribes to that happened, one pending notification with a new id from
@@ -100,12 +56,15 @@ pub fn notifications(
                 previous_latest_tag,
                 revision: seen.revision.clone(),
             };
+            let mode = target.cloud_events_mode.unwrap_or_default();
             out.push(PendingNotification {
                 id,
                 target: i32::try_from(index).unwrap_or(i32::MAX),
                 secret_name: target.secret_ref.name.clone(),
                 type_: kind,
-                body: serde_json::to_string(&payload).expect("a payload always serializes"),
+                format: target.format,
+                cloud_events_mode: (target.format == NotifyFormat::CloudEvents).then_some(mode),
+                body: format::body(target.format, mode, &payload),
                 attempts: 0,
                 created_at: now.clone(),
                 next_attempt_at: None,

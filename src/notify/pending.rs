@@ -28,9 +28,10 @@ pub const MAX_PENDING_BYTES: usize = 256 * 1024;
     Clone, Copy, Debug, PartialEq, Eq, Hash, strum::Display, strum::IntoStaticStr, strum::EnumString,
 )]
 pub enum AttemptReason {
-    /// The target could not be reached, timed out or did not answer 2xx.
+    /// The target could not be reached, timed out, did not answer 2xx, or (a chat
+    /// service) reported a failure in its answer.
     DeliveryFailed,
-    /// The target's Secret is missing or unusable.
+    /// The target's Secret is missing or unusable (including its `ca.crt`).
     InvalidTarget,
 }
 

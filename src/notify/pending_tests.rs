@@ -12,6 +12,8 @@ fn notification(id: &str, created: i64) -> PendingNotification {
         target: 0,
         secret_name: "hook".into(),
         type_: NotifyEvent::NewTag,
+        format: Default::default(),
+        cloud_events_mode: None,
         body: format!("{{\"deliveryId\":\"{id}\"}}"),
         attempts: 0,
         created_at: Time(ts(created)),

@@ -1,5 +1,6 @@
 //! The `X-Signature` header: `sha256=<hex HMAC-SHA256(token, body)>`, the format Flux's
-//! `generic-hmac` Receiver verifies, also sent as `X-Hub-Signature-256`.
+//! `generic-hmac` Receiver verifies, also sent as `X-Hub-Signature-256`; and the
+//! HMAC-SHA256 the chat robots' signatures are made of ([`hmac_sha256`]).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -30,8 +31,13 @@ pub fn verify(token: &str, body: &[u8], header: &str) -> bool {
     mac(token, body).verify_slice(&expected).is_ok()
 }
 
-fn mac(token: &str, body: &[u8]) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(token.as_bytes()).expect("HMAC takes any key");
+/// HMAC-SHA256 of `message` with `key`.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    mac(key, message).finalize().into_bytes().into()
+}
+
+fn mac(key: impl AsRef<[u8]>, body: &[u8]) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_ref()).expect("HMAC takes any key");
     mac.update(body);
     mac
 }

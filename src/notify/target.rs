@@ -1,5 +1,6 @@
-//! Where a notification goes: the `url` and optional `token` of the Secret a target of
-//! `spec.notify` names. Problems name the Secret and the key, never a value.
+//! Where a notification goes: the `url`, and the optional `token`, `secret` and `ca.crt`
+//! of the Secret a target of `spec.notify` names. Problems name the Secret and the key,
+//! never a value.
 
 use std::fmt;
 
@@ -11,16 +12,28 @@ use crate::secrets::secret_text;
 
 /// Secret key holding the target URL (http:// or https://).
 pub const URL_KEY: &str = "url";
-/// Optional Secret key holding the HMAC-SHA256 signing token.
+/// Optional Secret key holding the HMAC-SHA256 signing token (`X-Signature`).
 pub const TOKEN_KEY: &str = "token";
+/// Optional Secret key holding a Feishu or DingTalk robot's signing secret.
+pub const SECRET_KEY: &str = "secret";
+/// Optional Secret key holding PEM certificates trusted for this target, in addition to
+/// the public roots.
+pub const CA_KEY: &str = "ca.crt";
+/// Parts of the URL's path and query this long or longer are kept out of messages too:
+/// robot services quote their tokens back (Feishu's "access token invalid <token>").
+const SECRET_PART_LEN: usize = 8;
 
-/// A resolved target. `Debug` shows neither the URL nor the token.
+/// A resolved target. `Debug` shows none of the values.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Target {
     /// Where to POST.
     pub url: Url,
     /// The signing token, when set.
     pub token: Option<String>,
+    /// The robot's signing secret, when set.
+    pub secret: Option<String>,
+    /// Extra trusted CA certificates (PEM, holding at least one certificate), when set.
+    pub ca: Option<String>,
 }
 
 impl fmt::Debug for Target {
@@ -28,13 +41,16 @@ impl fmt::Debug for Target {
         f.debug_struct("Target")
             .field("scheme", &self.url.scheme())
             .field("signed", &self.token.is_some())
+            .field("secret", &self.secret.is_some())
+            .field("ca", &self.ca.is_some())
             .finish()
     }
 }
 
 impl Target {
     /// The strings an error message about this target must not contain: the URL, its
-    /// host and path, and the token.
+    /// host and path, the long parts of its path and query (robot tokens), the token
+    /// and the secret.
     pub fn secrets(&self) -> Vec<String> {
         let mut secrets = vec![self.url.as_str().to_string()];
         if let Some(host) = self.url.host_str() {
@@ -43,7 +59,16 @@ impl Target {
         if self.url.path().len() > 1 {
             secrets.push(self.url.path().to_string());
         }
+        let segments = self.url.path_segments().into_iter().flatten();
+        let values = self.url.query_pairs().map(|(_, v)| v.into_owned());
+        secrets.extend(
+            segments
+                .map(str::to_string)
+                .chain(values)
+                .filter(|part| part.len() >= SECRET_PART_LEN),
+        );
         secrets.extend(self.token.clone());
+        secrets.extend(self.secret.clone());
         secrets
     }
 }
@@ -73,8 +98,31 @@ pub fn from_secret(secret: &Secret, namespace: &str, name: &str) -> Result<Targe
             "the value of key {URL_KEY} must be an http:// or https:// URL with a host"
         )));
     }
-    let token = secret_text(secret, TOKEN_KEY).map_err(|e| invalid(e.to_string()))?;
-    Ok(Target { url, token })
+    let text = |key| secret_text(secret, key).map_err(|e| invalid(e.to_string()));
+    let token = text(TOKEN_KEY)?;
+    let robot_secret = text(SECRET_KEY)?;
+    let ca = text(CA_KEY)?;
+    if let Some(pem) = &ca {
+        match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+            Err(_) => {
+                return Err(invalid(format!(
+                    "the value of key {CA_KEY} is not valid PEM"
+                )));
+            }
+            Ok(certificates) if certificates.is_empty() => {
+                return Err(invalid(format!(
+                    "the value of key {CA_KEY} holds no PEM CERTIFICATE block"
+                )));
+            }
+            Ok(_) => {}
+        }
+    }
+    Ok(Target {
+        url,
+        token,
+        secret: robot_secret,
+        ca,
+    })
 }
 
 /// Reads the Secret `name` in `namespace` and the target it names.
@@ -87,7 +135,7 @@ pub async fn resolve(
     match api.get_opt(name).await {
         Ok(Some(secret)) => from_secret(&secret, namespace, name),
         Ok(None) => Err(TargetError::Invalid(format!(
-            "Secret {namespace}/{name} not found: create it with the key {URL_KEY} (and optionally {TOKEN_KEY})"
+            "Secret {namespace}/{name} not found: create it with the key {URL_KEY} (and optionally {TOKEN_KEY}, {SECRET_KEY}, {CA_KEY})"
         ))),
         Err(e) => Err(TargetError::ReadFailed(format!(
             "reading Secret {namespace}/{name} failed: {e}"
@@ -114,12 +162,31 @@ mod tests {
         assert_eq!(t.token, None);
         let debug = format!("{t:?}");
         assert!(!debug.contains("10.0.0.1"), "{debug}");
+        let ca = testkit::tls::TestCa::new();
+        let t = from_secret(
+            &secret(&[
+                (URL_KEY, b"https://h.example/p"),
+                (SECRET_KEY, b"SECrobot"),
+                (CA_KEY, ca.pem().as_bytes()),
+            ]),
+            "ns",
+            "h",
+        )
+        .unwrap();
+        assert_eq!(t.secret.as_deref(), Some("SECrobot"));
+        assert_eq!(t.ca.as_deref(), Some(ca.pem().trim()));
+        let debug = format!("{t:?}");
+        assert!(
+            !debug.contains("SECrobot") && !debug.contains("BEGIN"),
+            "{debug}"
+        );
     }
 
     #[test]
     fn problems_name_the_secret_and_key_never_the_value() {
         type Entries<'a> = &'a [(&'a str, &'a [u8])];
-        let cases: [(Entries, &str); 6] = [
+        let url: (&str, &[u8]) = (URL_KEY, b"https://h.example/p");
+        let cases: [(Entries, &str); 8] = [
             (&[(TOKEN_KEY, b"tok-value")], "key url is missing"),
             (&[(URL_KEY, b"  ")], "the value of key url is empty"),
             (
@@ -138,6 +205,20 @@ mod tests {
                 &[(URL_KEY, b"https://h.example/p"), (TOKEN_KEY, &[0xc3])],
                 "the value of key token is not UTF-8 text",
             ),
+            (
+                &[url, (CA_KEY, b"tok-value")],
+                "the value of key ca.crt holds no PEM CERTIFICATE block",
+            ),
+            (
+                &[
+                    url,
+                    (
+                        CA_KEY,
+                        b"-----BEGIN CERTIFICATE-----\ntok-value!\n-----END CERTIFICATE-----\n",
+                    ),
+                ],
+                "the value of key ca.crt is not valid PEM",
+            ),
         ];
         for (entries, expected) in cases {
             let message = from_secret(&secret(entries), "ns", "hook")
@@ -155,6 +236,8 @@ mod tests {
         let t = Target {
             url: Url::parse("https://h.example/hook/abc").unwrap(),
             token: Some("tok".into()),
+            secret: None,
+            ca: None,
         };
         assert_eq!(
             t.secrets(),
@@ -163,6 +246,25 @@ mod tests {
                 "h.example",
                 "/hook/abc",
                 "tok"
+            ]
+        );
+        // Robot tokens in long path segments and query values, and the robot's secret.
+        let t = Target {
+            url: Url::parse("https://h.example/hook/abcdefgh12?access_token=0123456789abcdef&v=1")
+                .unwrap(),
+            token: None,
+            secret: Some("SECsecret".into()),
+            ca: Some("PEM".into()),
+        };
+        assert_eq!(
+            t.secrets(),
+            [
+                "https://h.example/hook/abcdefgh12?access_token=0123456789abcdef&v=1",
+                "h.example",
+                "/hook/abcdefgh12",
+                "abcdefgh12",
+                "0123456789abcdef",
+                "SECsecret"
             ]
         );
     }

@@ -372,6 +372,19 @@ impl Env {
         self.wait_for(name, what, timeout, check).await
     }
 
+    /// Waits until `status.observedGeneration` of `name` is `generation` (the
+    /// operator handled that spec), e.g. a poll after resuming.
+    pub async fn wait_observed(&self, name: &str, generation: Option<i64>) -> TagWatch {
+        let what = format!("{name} observed generation {generation:?}");
+        self.wait_until(name, &what, PROMPTLY, |tw| {
+            let observed = tw.status.as_ref().and_then(|s| s.observed_generation);
+            (observed == generation)
+                .then_some(())
+                .ok_or_else(|| format!("observedGeneration {observed:?}"))
+        })
+        .await
+    }
+
     /// Waits until `Ready` has this status and reason.
     pub async fn wait_for_ready(
         &self,
@@ -455,6 +468,19 @@ impl Env {
         self.emulator.stats().await["total"]
             .as_u64()
             .expect("stats.total is a number")
+    }
+
+    /// Checks that the emulator answers no request beyond `since` (a count from
+    /// [`Env::requests`]) for the whole of `window` ([`holds_throughout`]): nothing
+    /// polls, e.g. while the TagWatches are suspended.
+    pub async fn no_requests_throughout(&self, since: u64, window: Duration) {
+        holds_throughout("no request", window, || async {
+            let now = self.requests().await;
+            (now == since)
+                .then_some(())
+                .ok_or_else(|| format!("{} requests since {since}", now - since))
+        })
+        .await;
     }
 
     /// Pushes tag `name` of [`REPO`]/[`IMAGE`] with `update_time` (now when `None`).
@@ -541,6 +567,21 @@ where
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The cells of each line of a table as kubectl (and `tagwatch get`) aligns it:
+/// columns are at least two spaces apart, so a cell must not hold two spaces.
+pub fn table_cells(table: &str) -> Vec<Vec<String>> {
+    table
+        .lines()
+        .map(|line| {
+            line.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .collect()
 }
 
 /// A TagWatch spec for [`REPO`]/[`IMAGE`] with the Secret [`SECRET`], polled every

@@ -166,6 +166,7 @@ pub fn notify_target(secret: &str) -> NotifyTarget {
         },
         events: vec![NotifyEvent::NewTag],
         format: NotifyFormat::Json,
+        cloud_events_mode: None,
     }
 }
 

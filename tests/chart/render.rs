@@ -122,6 +122,7 @@ fn defaults_render_a_cluster_wide_single_replica_install() {
         plain,
         [
             ("UCLOUD_ENDPOINT", "https://api.ucloud.cn"),
+            ("TAGWATCH_REGISTRY_HOST", "uhub.service.ucloud.cn"),
             ("TAGWATCH_UCLOUD_QPS", "10"),
             ("TAGWATCH_UCLOUD_BURST", "20"),
             ("TAGWATCH_FULL_LISTING_EVERY", "100"),
@@ -410,6 +411,10 @@ fn schema_rejects_wrong_types_and_unknown_keys_naming_them() {
         (
             json!({"ucloud": {"endpoint": "api.ucloud.cn"}}),
             "at '/ucloud/endpoint'",
+        ),
+        (
+            json!({"ucloud": {"registryHost": "https://uhub.service.ucloud.cn"}}),
+            "at '/ucloud/registryHost'",
         ),
         (
             json!({"image": {"tags": "1"}}),

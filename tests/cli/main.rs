@@ -3,6 +3,7 @@
 
 mod crd;
 mod demo;
+mod krew;
 mod layering;
 mod tags;
 mod tags_vs_emulator;

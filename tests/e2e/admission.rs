@@ -240,6 +240,18 @@ async fn secret_ref_with_a_namespace_is_rejected() {
 }
 
 #[tokio::test]
+async fn cloud_events_mode_without_the_cloudevents_format_is_rejected() {
+    assert_rejected(
+        "  repoName: team\n  imageName: web\n  notify:\n    - secretRef: {name: hook}\n      format: slack\n      cloudEventsMode: binary\n",
+        &[
+            "spec.notify[0]: Invalid value",
+            "cloudEventsMode is only valid with format: cloudevents",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn valid_tagwatch_is_accepted_with_its_defaults() {
     let namespace = TestNamespace::new_in(shared_control_plane(), "admission").await;
     let output = kubectl_apply(

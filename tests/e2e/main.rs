@@ -7,5 +7,6 @@ mod credentials;
 mod faults;
 mod harness;
 mod operator;
+mod plugin;
 mod probes;
 mod runtime;

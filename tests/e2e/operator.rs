@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tagwatch::testing::env::{
-    Env, FIXTURE_TAGS, INTERVAL, NEXT_POLL, PROMPTLY, holds_throughout, newest_tag_is, ready,
-    tag_names,
+    Env, FIXTURE_TAGS, INTERVAL, NEXT_POLL, PROMPTLY, newest_tag_is, ready, table_cells, tag_names,
 };
 
 /// Most time from a push to the tag in status: the interval (10 s) plus 2 s.
@@ -43,6 +42,14 @@ async fn tagwatch_becomes_ready_with_the_emulator_tags() {
     assert_eq!(status.tag_count, Some(3));
     assert_eq!(status.upstream_tag_count, Some(3));
     assert_eq!(status.latest_tag.as_deref(), Some("v1.2.0"));
+    assert_eq!(
+        status.latest_image.as_deref(),
+        Some("uhub.service.ucloud.cn/team/web:v1.2.0")
+    );
+    assert_eq!(
+        status.latest_digest.as_deref(),
+        Some(&*format!("sha256:{:064x}", 1))
+    );
     assert_eq!(
         status.latest_update_time.as_deref(),
         Some("2026-11-01 10:00:00")
@@ -110,6 +117,57 @@ async fn pushed_tag_is_announced_once_within_the_interval() {
         stack.notes("web", "LatestTagChanged").await,
         ["v1.2.0 -> v1.3.0"]
     );
+}
+
+#[tokio::test]
+async fn a_pushed_signature_tag_is_not_tracked_by_default() {
+    let stack = Env::builder("signature")
+        .operator_args(&["--registry-host", "registry.example:5000"])
+        .start()
+        .await;
+    stack.ready_tagwatch("web", json!({})).await;
+
+    // cosign's signature of the newest image, pushed after it.
+    let signature = format!("sha256-{:064x}.sig", 1);
+    stack.push(&signature, None).await;
+    let tw = stack.request_poll("web").await;
+    let status = tw.status.as_ref().unwrap();
+    assert_eq!(status.latest_tag.as_deref(), Some("v1.2.0"));
+    assert_eq!(
+        status.latest_image.as_deref(),
+        Some("registry.example:5000/team/web:v1.2.0"),
+        "the host of --registry-host"
+    );
+    assert_eq!(tag_names(&tw), fixture_names());
+    assert_eq!(
+        (status.tag_count, status.upstream_tag_count),
+        (Some(3), Some(4))
+    );
+    assert!(stack.notes("web", "NewTag").await.is_empty());
+    assert!(stack.notes("web", "LatestTagChanged").await.is_empty());
+
+    // filter.includeSignatures tracks it: a new tag, and the newest.
+    stack
+        .patch(
+            "web",
+            json!({"spec": {"filter": {"includeSignatures": true}}}),
+        )
+        .await;
+    let tw = stack
+        .wait_until(
+            "web",
+            "the signature tracked",
+            PROMPTLY,
+            newest_tag_is(&signature),
+        )
+        .await;
+    assert_eq!(
+        tw.status.as_ref().unwrap().latest_tag.as_deref(),
+        Some(signature.as_str())
+    );
+    let new_tags = stack.notes("web", "NewTag").await;
+    assert_eq!(new_tags.len(), 1, "{new_tags:?}");
+    assert!(new_tags[0].contains(&signature), "{new_tags:?}");
 }
 
 #[tokio::test]
@@ -229,17 +287,9 @@ async fn suspend_stops_requests_and_resume_polls_again() {
     let flat = stack.requests().await;
 
     // More than one interval (10 s, plus up to 10% jitter) without a request.
-    holds_throughout(
-        "no request while suspended",
-        Duration::from_secs(15),
-        || async {
-            let now = stack.requests().await;
-            (now == flat)
-                .then_some(())
-                .ok_or_else(|| format!("{} requests since suspend", now - flat))
-        },
-    )
-    .await;
+    stack
+        .no_requests_throughout(flat, Duration::from_secs(15))
+        .await;
     let kept = stack.tagwatches().get("web").await.unwrap();
     assert_eq!(kept.status, polled.status, "status is kept while suspended");
 
@@ -248,12 +298,7 @@ async fn suspend_stops_requests_and_resume_polls_again() {
         .await;
     assert!(resumed.metadata.generation > suspended.metadata.generation);
     let tw = stack
-        .wait_until("web", "polled after resume", PROMPTLY, |tw| {
-            let observed = tw.status.as_ref().and_then(|s| s.observed_generation);
-            (observed == resumed.metadata.generation)
-                .then_some(())
-                .ok_or_else(|| format!("observedGeneration {observed:?}"))
-        })
+        .wait_observed("web", resumed.metadata.generation)
         .await;
     assert!(stack.requests().await > flat);
     assert_eq!(ready(&tw).unwrap().status, "True");
@@ -302,15 +347,7 @@ async fn kubectl_user_session() {
     assert_eq!(latest, "v1.2.0 3 v1.2.0 v1.1.0 v1.0.0");
 
     let table = kubectl(&["get", "tw"]);
-    let rows: Vec<Vec<&str>> = table
-        .lines()
-        .map(|line| {
-            line.split("  ")
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .collect()
-        })
-        .collect();
+    let rows = table_cells(&table);
     assert_eq!(
         rows[0],
         [
@@ -320,17 +357,29 @@ async fn kubectl_user_session() {
             "LATEST",
             "TAGS",
             "READY",
+            "REASON",
             "LAST SYNC",
             "AGE"
         ],
         "{table}"
     );
     assert_eq!(
-        rows[1][..6],
-        ["web", "team", "web", "v1.2.0", "3", "True"],
+        rows[1][..7],
+        ["web", "team", "web", "v1.2.0", "3", "True", "Succeeded"],
         "{table}"
     );
     assert_eq!(rows.len(), 2, "{table}");
+    // -o wide adds the latest image and the Ready message.
+    let wide = table_cells(&kubectl(&["get", "tw", "-o", "wide"]));
+    assert_eq!(wide[0][9..], ["LATEST IMAGE", "MESSAGE"], "{wide:?}");
+    assert_eq!(
+        wide[1][9..],
+        [
+            "uhub.service.ucloud.cn/team/web:v1.2.0",
+            "found 3 tags, latest v1.2.0"
+        ],
+        "{wide:?}"
+    );
 
     // Requesting a poll as docs/api.md shows it, and waiting for its echo.
     kubectl(&[

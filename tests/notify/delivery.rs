@@ -18,7 +18,7 @@ use testkit::receiver::{Mode, Received, Receiver};
 
 const TOKEN: &str = "notify-test-token-4b1e";
 
-fn schema() -> jsonschema::Validator {
+pub fn schema() -> jsonschema::Validator {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/notification.schema.json");
     let text = std::fs::read_to_string(path).expect("docs/notification.schema.json");
     jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).expect("a valid schema")

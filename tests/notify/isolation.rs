@@ -80,7 +80,7 @@ async fn unusable_target_secrets_give_a_clear_condition_until_fixed() {
         (
             "absent",
             &[],
-            " not found: create it with the key url (and optionally token)",
+            " not found: create it with the key url (and optionally token, secret, ca.crt)",
         ),
         ("no-url", &[("token", b"t")], ": key url is missing"),
         (

@@ -3,8 +3,11 @@
 
 use tagwatch::testing::env::Env;
 
+mod chat;
+mod cloudevents;
 mod delivery;
 mod isolation;
+mod private_ca;
 mod restart;
 
 /// An env for a notification test: images of `team` with one old tag, `v1`, each, the

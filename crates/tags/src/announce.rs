@@ -171,7 +171,7 @@ fn per_tag_or_listed<T: Change>(
     if items.len() > AGGREGATE_ABOVE {
         let head = format!("{} {what}:", items.len());
         let names: Vec<&str> = items.iter().map(Change::name).collect();
-        let list = listing(&head, &names, NOTE_LIMIT_BYTES);
+        let list = listing(&head, &names, 0, NOTE_LIMIT_BYTES);
         events.push(announce(reason, list, T::key(items)));
     } else {
         events.extend(items.iter().map(|item| {
@@ -218,24 +218,27 @@ fn shown(value: &str) -> &str {
 }
 
 /// `head` and the `names` separated by ", " when that fits in `limit` bytes; otherwise
-/// as many names as fit followed by " ... and N more" for the rest. `head` must leave
-/// room for that suffix.
-fn listing(head: &str, names: &[&str], limit: usize) -> String {
+/// as many names as fit followed by " ... and N more" for the rest. `omitted` more
+/// items that have no name to list are counted in that suffix too (which then always
+/// ends the listing). `head` must leave room for the suffix.
+pub fn listing(head: &str, names: &[&str], omitted: usize, limit: usize) -> String {
+    let total = names.len() + omitted;
     let full = format!("{head} {}", names.join(", "));
-    if full.len() <= limit {
+    if full.len() <= limit && omitted == 0 {
         return full;
     }
-    let reserve = format!(" ... and {} more", names.len()).len();
+    let reserve = format!(" ... and {total} more").len();
     let mut note = head.to_string();
     for (i, name) in names.iter().enumerate() {
         let separator = if i == 0 { " " } else { ", " };
         if note.len() + separator.len() + name.len() + reserve > limit {
-            note.push_str(&format!(" ... and {} more", names.len() - i));
-            break;
+            note.push_str(&format!(" ... and {} more", total - i));
+            return note;
         }
         note.push_str(separator);
         note.push_str(name);
     }
+    note.push_str(&format!(" ... and {omitted} more"));
     note
 }
 

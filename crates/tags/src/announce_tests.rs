@@ -181,23 +181,35 @@ fn long_lists_are_cut_with_a_count_of_the_rest() {
 fn listing_edges() {
     let names = ["aaaa", "bbbb", "cccc", "dddd", "eeee"];
     assert_eq!(
-        listing("5 x:", &names, 100),
+        listing("5 x:", &names, 0, 100),
         "5 x: aaaa, bbbb, cccc, dddd, eeee"
     );
     // Everything fits exactly: no suffix needed.
     assert_eq!(
-        listing("5 x:", &names, 33),
+        listing("5 x:", &names, 0, 33),
         "5 x: aaaa, bbbb, cccc, dddd, eeee"
     );
     // One byte short: names are listed only with room left for the suffix.
     assert_eq!(
-        listing("5 x:", &names, 32),
+        listing("5 x:", &names, 0, 32),
         "5 x: aaaa, bbbb ... and 3 more"
     );
-    assert_eq!(listing("5 x:", &names, 29), "5 x: aaaa ... and 4 more");
-    assert_eq!(listing("5 x:", &names, 23), "5 x: ... and 5 more");
+    assert_eq!(listing("5 x:", &names, 0, 29), "5 x: aaaa ... and 4 more");
+    assert_eq!(listing("5 x:", &names, 0, 23), "5 x: ... and 5 more");
     let huge = "h".repeat(5000);
-    assert_eq!(listing("6 x:", &[&huge, "b"], 1024), "6 x: ... and 2 more");
+    assert_eq!(
+        listing("6 x:", &[&huge, "b"], 0, 1024),
+        "6 x: ... and 2 more"
+    );
+    // Items without a name are always counted, after the names that fit.
+    assert_eq!(
+        listing("55 x:", &names, 50, 100),
+        "55 x: aaaa, bbbb, cccc, dddd, eeee ... and 50 more"
+    );
+    assert_eq!(
+        listing("55 x:", &names, 50, 32),
+        "55 x: aaaa, bbbb ... and 53 more"
+    );
 }
 
 #[test]

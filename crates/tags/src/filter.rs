@@ -5,6 +5,11 @@
 //! `filterTags.pattern`, unanchored: `rc` matches `v1.0-rc.1`; write `^v\d+$` to match
 //! whole names. Compiled patterns are bounded in size ([`REGEX_SIZE_LIMIT`]) so that a
 //! hostile pattern cannot make the operator allocate without bound.
+//!
+//! Signature and attestation tags that cosign stores next to an image
+//! (`sha256-<64 lowercase hex>.sig`, `.att`, `.sbom`: [`is_signature`]) are not tracked
+//! unless the filter is built [`TagFilter::with_signatures`]: they are not images, and a
+//! signature pushed after an image would otherwise become the newest tag.
 
 use regex::{Regex, RegexBuilder};
 
@@ -37,15 +42,36 @@ pub enum FilterError {
     },
 }
 
-/// Compiled include and exclude patterns.
+/// The suffixes cosign gives the tags it stores beside an image: signatures,
+/// attestations and SBOMs.
+pub const SIGNATURE_SUFFIXES: [&str; 3] = ["sig", "att", "sbom"];
+
+/// Whether `name` is a cosign signature, attestation or SBOM tag:
+/// `sha256-<64 lowercase hex digits>.sig` (or `.att`, `.sbom`), the digest being the
+/// signed image's.
+pub fn is_signature(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("sha256-") else {
+        return false;
+    };
+    let Some((hex, suffix)) = rest.split_once('.') else {
+        return false;
+    };
+    hex.len() == 64
+        && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && SIGNATURE_SUFFIXES.contains(&suffix)
+}
+
+/// Compiled include and exclude patterns, and whether signature tags are tracked.
 #[derive(Clone, Debug)]
 pub struct TagFilter {
     include: Option<Regex>,
     exclude: Vec<Regex>,
+    signatures: bool,
 }
 
 impl TagFilter {
     /// Compiles the patterns; the first one that does not compile is the error.
+    /// Signature tags ([`is_signature`]) are not tracked.
     pub fn new(include: Option<&str>, exclude: &[String]) -> Result<TagFilter, FilterError> {
         let include = include
             .map(|pattern| {
@@ -66,12 +92,24 @@ impl TagFilter {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(TagFilter { include, exclude })
+        Ok(TagFilter {
+            include,
+            exclude,
+            signatures: false,
+        })
+    }
+
+    /// The same filter, tracking signature tags too when `include` is true (they still
+    /// have to pass the patterns).
+    pub fn with_signatures(mut self, include: bool) -> TagFilter {
+        self.signatures = include;
+        self
     }
 
     /// Whether a tag named `name` is tracked.
     pub fn matches(&self, name: &str) -> bool {
-        self.include.as_ref().is_none_or(|r| r.is_match(name))
+        (self.signatures || !is_signature(name))
+            && self.include.as_ref().is_none_or(|r| r.is_match(name))
             && !self.exclude.iter().any(|r| r.is_match(name))
     }
 
@@ -178,6 +216,59 @@ mod tests {
         let names: Vec<_> = f.apply(tags).into_iter().map(|t| t.name).collect();
         assert_eq!(names, ["v2", "v1", "v2"]);
         assert!(f.apply(Vec::new()).is_empty());
+    }
+
+    const DIGEST: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn cosign_signature_attestation_and_sbom_tags_are_recognised() {
+        for suffix in SIGNATURE_SUFFIXES {
+            assert!(
+                is_signature(&format!("sha256-{DIGEST}.{suffix}")),
+                "{suffix}"
+            );
+        }
+        for name in [
+            format!("sha256-{DIGEST}"),                      // no suffix
+            format!("sha256-{DIGEST}.sig.bak"),              // another suffix
+            format!("sha256-{DIGEST}.txt"),                  // not cosign's
+            format!("sha256-{}.sig", &DIGEST[..63]),         // 63 digits
+            format!("sha256-{DIGEST}0.sig"),                 // 65 digits
+            format!("sha256-{}.sig", DIGEST.to_uppercase()), // cosign writes lowercase
+            format!("sha512-{DIGEST}.sig"),
+            format!("v1-sha256-{DIGEST}.sig"),
+            "sha256-abc.sig".to_string(),
+            "v1.2.3".to_string(),
+            "latest".to_string(),
+        ] {
+            assert!(!is_signature(&name), "{name}");
+        }
+    }
+
+    #[test]
+    fn signature_tags_are_not_tracked_unless_asked_for() {
+        let signature = format!("sha256-{DIGEST}.sig");
+        let tags = vec![
+            tag(&signature),
+            tag("v1"),
+            tag(&format!("sha256-{DIGEST}.att")),
+        ];
+        let names = |f: &TagFilter| -> Vec<String> {
+            f.apply(tags.clone()).into_iter().map(|t| t.name).collect()
+        };
+        assert_eq!(names(&filter(None, &[])), ["v1"]);
+        assert_eq!(
+            names(&filter(None, &[]).with_signatures(true)).len(),
+            3,
+            "includeSignatures tracks them"
+        );
+        // Patterns still apply to them.
+        let only_sig = filter(Some(r"\.sig$"), &[]).with_signatures(true);
+        assert_eq!(names(&only_sig), [signature.as_str()]);
+        let excluded = filter(None, &["^sha256-"]).with_signatures(true);
+        assert_eq!(names(&excluded), ["v1"]);
+        // An include pattern matching them does not track them by itself.
+        assert!(!filter(Some("^sha256-"), &[]).matches(&signature));
     }
 
     #[test]

@@ -220,3 +220,61 @@ proptest! {
         }
     }
 }
+
+/// A cosign signature pushed after the image it signs: by default it is no tag at all
+/// for any policy (neither the latest nor a new tag); tracked only when asked for.
+#[test]
+fn a_pushed_signature_tag_changes_neither_the_latest_tag_nor_the_announcements() {
+    use crate::announce::announcements;
+    use crate::filter::TagFilter;
+    use crate::observe::{Previous, Selection, observe};
+    use crate::snapshot::Snapshot;
+
+    let before = vec![
+        tag("v1.1.0", "2026-11-02 10:00:00"),
+        tag("v1.0.0", "2026-11-01 10:00:00"),
+    ];
+    let signature = format!("sha256-{}.sig", "ab".repeat(32));
+    let mut listed = vec![tag(&signature, "2026-11-03 10:00:00")];
+    listed.extend(before.iter().cloned());
+    for policy in [
+        Policy::Newest,
+        semver(None),
+        Policy::Alphabetical { order: Order::Asc },
+        Policy::Alphabetical { order: Order::Desc },
+        Policy::Numerical { order: Order::Asc },
+    ] {
+        let compiled = CompiledPolicy::new(&policy).unwrap();
+        let latest_before = compiled.select(&before).map(|t| t.name.clone());
+        let previous = Previous {
+            snapshot: Some(Snapshot {
+                window: &before,
+                tag_count: before.len(),
+            }),
+            latest: latest_before.as_deref(),
+            revision: None,
+        };
+        let selection = |signatures: bool| Selection {
+            filter: TagFilter::new(None, &[])
+                .unwrap()
+                .with_signatures(signatures),
+            policy: compiled.clone(),
+        };
+        let seen = observe(&selection(false), listed.clone(), 3, previous);
+        assert_eq!(seen.tracked, before, "{policy:?}");
+        assert_eq!(seen.latest_name(), latest_before.as_deref(), "{policy:?}");
+        assert!(seen.changes.added.is_empty(), "{policy:?}");
+        assert!(announcements(&seen).is_empty(), "{policy:?}");
+        assert_eq!(seen.upstream_total, 3, "UHub's count still includes it");
+
+        let tracked = observe(&selection(true), listed.clone(), 3, previous);
+        assert_eq!(tracked.changes.added.len(), 1, "{policy:?}");
+        assert_eq!(tracked.changes.added[0].name, signature);
+    }
+    let newest = Selection {
+        filter: TagFilter::new(None, &[]).unwrap().with_signatures(true),
+        policy: CompiledPolicy::new(&Policy::Newest).unwrap(),
+    };
+    let seen = observe(&newest, listed, 3, Previous::default());
+    assert_eq!(seen.latest_name(), Some(signature.as_str()));
+}

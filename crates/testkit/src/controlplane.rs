@@ -149,6 +149,16 @@ impl ControlPlane {
         kubectl_for(&self.kubeconfig)
     }
 
+    /// The built kubectl with `KUBECONFIG` in its environment rather than
+    /// `--kubeconfig` on its command line: kubectl runs a plugin (`kubectl NAME ...`
+    /// finding `kubectl-NAME` on `PATH`) only when no flag precedes the plugin's name,
+    /// and passes its environment, not its flags, to the plugin.
+    pub fn kubectl_env(&self) -> Command {
+        let mut kubectl = Command::new(bin_dir().join("kubectl"));
+        kubectl.env("KUBECONFIG", &self.kubeconfig);
+        kubectl
+    }
+
     /// Runs the built kubectl with `args`, panics with its stderr when it
     /// fails, and returns its stdout.
     pub fn kubectl_stdout(&self, args: &[&str]) -> String {

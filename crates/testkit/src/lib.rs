@@ -8,7 +8,8 @@
 //! - [`ucloud_server`]: a scripted UCloud API for exact client checks, with
 //!   [`uhub_client`] helpers;
 //! - [`operator`]: the real `tagwatch run` process;
-//! - [`receiver`]: a webhook receiver;
+//! - [`receiver`]: a webhook receiver, plain, HTTPS with a [`tls`] test CA, or playing a
+//!   chat service;
 //! - [`helm`], [`podman`], [`service_account`], [`pod_security`]: the chart, the image
 //!   and the identities they give;
 //! - [`openmetrics`], [`process_stats`], [`signal`], [`paths`].
@@ -25,6 +26,7 @@ pub mod process_stats;
 pub mod receiver;
 pub mod service_account;
 pub mod signal;
+pub mod tls;
 pub mod ucloud_server;
 pub mod uhub_client;
 
