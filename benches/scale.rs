@@ -4,15 +4,28 @@
 //! local control plane against the UHub emulator; see `tagwatch::testing::scale` for the
 //! phases and BENCHMARKS.md for results.
 //!
-//! `make bench-scale` runs the default matrix; one configuration:
+//! `make bench-scale` runs the default matrix, each configuration with polls that probe
+//! (the default) and with every page listed at every poll (`--full-listing-every 1`,
+//! how polls worked before probes), back to back; one configuration:
 //! `cargo bench --bench scale -- --tagwatches 1000 --tags 10 --interval 1m`.
+//! `--baseline-binary PATH` also runs another build of the operator (say, of the code
+//! before a change) for each configuration.
 //! Under `cargo test` (no `--bench` flag) it does nothing: tests/reliability/scale_smoke.rs runs
 //! the small configuration as a test.
 
 use std::time::Duration;
 
-use clap::Parser;
-use tagwatch::testing::scale::{Config, Report};
+use clap::{Parser, ValueEnum};
+use tagwatch::testing::scale::{Config, Report, Variant};
+
+/// The operators each configuration runs, in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Run {
+    /// Every page at every poll (`--full-listing-every 1`).
+    FullListings,
+    /// The defaults: polls probe.
+    Probes,
+}
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -46,6 +59,15 @@ struct Args {
     /// Log level of the operator.
     #[arg(long, default_value = "info")]
     log_level: String,
+    /// Which operators run each configuration, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "full-listings,probes")]
+    runs: Vec<Run>,
+    /// Also run this `tagwatch` binary (another build) first for each configuration.
+    #[arg(long)]
+    baseline_binary: Option<std::path::PathBuf>,
+    /// What the table calls the baseline binary.
+    #[arg(long, default_value = "baseline")]
+    baseline_label: String,
     /// Ignored: cargo passes it to every bench target.
     #[arg(long, hide = true)]
     nocapture: bool,
@@ -68,24 +90,52 @@ fn main() {
     });
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     println!("{}", Report::table_header());
+    let mut variants: Vec<Variant> = Vec::new();
+    if let Some(path) = &args.baseline_binary {
+        assert!(path.exists(), "{} does not exist", path.display());
+        variants.push(Variant::Binary {
+            label: args.baseline_label.clone(),
+            path: path.clone(),
+        });
+    }
+    variants.extend(args.runs.iter().map(|run| match run {
+        Run::FullListings => Variant::FullListings,
+        Run::Probes => Variant::Probes,
+    }));
     for &tags in &args.tags {
         for &tagwatches in &args.tagwatches {
-            let mut config = Config {
-                tagwatches,
-                tags,
-                interval: args.interval,
-                pushes: args.pushes,
-                ucloud_qps: 0,
-                concurrency: args.concurrency,
-                history_limit: args.history_limit,
-                log_level: args.log_level.clone(),
-                python: python.clone(),
-                python_polls: args.python_polls,
-            };
-            config.ucloud_qps = args.ucloud_qps.unwrap_or_else(|| config.needed_qps() * 2);
-            let report = runtime.block_on(tagwatch::testing::scale::run(&config));
-            println!("{}", report.table_row());
-            eprintln!("{}", report.details());
+            for variant in &variants {
+                run_one(&runtime, &args, &python, variant, tagwatches, tags);
+            }
         }
     }
+}
+
+/// Runs one configuration with `variant` and prints its row.
+fn run_one(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    python: &Option<std::path::PathBuf>,
+    variant: &Variant,
+    tagwatches: u32,
+    tags: u32,
+) {
+    let mut config = Config {
+        variant: variant.clone(),
+        tagwatches,
+        tags,
+        interval: args.interval,
+        pushes: args.pushes,
+        ucloud_qps: 0,
+        concurrency: args.concurrency,
+        history_limit: args.history_limit,
+        log_level: args.log_level.clone(),
+        python: python.clone(),
+        python_polls: args.python_polls,
+        settle: false,
+    };
+    config.ucloud_qps = args.ucloud_qps.unwrap_or_else(|| config.needed_qps() * 2);
+    let report = runtime.block_on(tagwatch::testing::scale::run(&config));
+    println!("{}", report.table_row());
+    eprintln!("{}", report.details());
 }

@@ -476,6 +476,11 @@ pub struct TagWatchStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 10))]
     pub pending_triggers: Vec<PendingTrigger>,
+
+    /// What the last full listing of the image's tags showed of how UHub pages them:
+    /// what a poll's probe compares with (docs/api.md, "Probes").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<ListingStatus>,
 }
 
 /// A reconcile request waiting to be made, in `status.pendingTriggers`.
@@ -496,6 +501,62 @@ pub struct PendingTrigger {
     pub created_at: Time,
     /// Attempts made so far.
     pub attempts: i32,
+}
+
+/// `status.listing`: the last full listing recorded in status.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ListingStatus {
+    /// How UHub ordered the tags by UpdateTime: NewestFirst (as UHub does), OldestFirst
+    /// or Unordered.
+    pub order: ListingOrder,
+    /// UHub's TotalCount for the image then.
+    pub total_count: i64,
+    /// The page holding the newest tags, which a probe fetches; absent when no page is
+    /// known to hold them (several pages in no known order, a listing that changed while
+    /// it was paged through, or no TotalCount): every poll then lists every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest_page: Option<NewestPageStatus>,
+    /// The metadata.generation the listing was made for: another spec lists every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// When the listing ran. Written with the next status write only: a full listing that
+    /// finds nothing new writes nothing.
+    pub time: Time,
+}
+
+/// How UHub ordered an image's tags, by UpdateTime.
+#[derive(
+    JsonSchema,
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+pub enum ListingOrder {
+    /// The newest tags on the first page.
+    NewestFirst,
+    /// The newest tags on the last page.
+    OldestFirst,
+    /// In no known order (or too few distinct times to tell).
+    Unordered,
+}
+
+/// `status.listing.newestPage`: where the newest tags were, and a digest of that page.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NewestPageStatus {
+    /// GetImageTag's Offset of the page.
+    pub offset: i64,
+    /// `sha256:...` of the page's tags (names, UpdateTimes and digests, in any order).
+    pub digest: String,
 }
 
 /// A notification waiting for delivery, in `status.pendingNotifications`.

@@ -126,6 +126,8 @@ mod tests {
             pages: 1,
             requests: 1,
             consistent: true,
+            order: uhub::Order::NewestFirst,
+            newest_page: None,
         }
     }
 

@@ -19,6 +19,7 @@ use crate::controller::context::{
 };
 use crate::controller::credentials::CredentialStore;
 use crate::controller::events::EventPublisher;
+use crate::controller::listing::DEFAULT_FULL_LISTING_EVERY;
 use crate::notify::Notifier;
 use crate::runtime::caches::Caches;
 use crate::runtime::controllers::{Scope, run as run_controllers};
@@ -76,6 +77,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", env = "TAGWATCH_LAST_SYNC_REFRESH",
           default_value_t = DEFAULT_LAST_SYNC_REFRESH.into())]
     pub last_sync_refresh: humantime::Duration,
+
+    /// List every page of an image's tags at least once per this many polls; the polls
+    /// between probe only the page holding the newest tags. 1 lists every page at every
+    /// poll (no probes).
+    #[arg(long, value_name = "N", env = "TAGWATCH_FULL_LISTING_EVERY",
+          default_value_t = DEFAULT_FULL_LISTING_EVERY)]
+    pub full_listing_every: std::num::NonZeroU32,
 
     /// Registry host of status.latestImage (<host>/<repoName>/<imageName>:<tag>); the
     /// host your nodes pull UHub images from.
@@ -168,6 +176,7 @@ pub async fn run(args: RunArgs) -> Exit {
     let settings = Settings {
         concurrency: args.concurrency,
         last_sync_refresh: args.last_sync_refresh.into(),
+        full_listing_every: args.full_listing_every,
         registry_host: args.registry_host.clone(),
     };
     let ctx = Context::new(
@@ -184,7 +193,7 @@ pub async fn run(args: RunArgs) -> Exit {
         label_selector: args.selector.clone(),
     };
     tracing::info!(endpoint = %args.endpoint, namespaces = ?scope.namespaces, concurrency = args.concurrency,
-        qps = args.ucloud_qps, burst = args.ucloud_burst, metrics = %args.metrics_addr,
+        qps = args.ucloud_qps, burst = args.ucloud_burst, full_listing_every = args.full_listing_every, metrics = %args.metrics_addr,
         leader_elect = election.is_some(), "tagwatch starting");
     let caches = Caches::default();
     let probes = Probes::new(metrics, caches.clone());
@@ -281,7 +290,7 @@ mod tests {
             }
             checked += 1;
         }
-        assert_eq!(checked, 22, "flags of tagwatch run, global ones included");
+        assert_eq!(checked, 23, "flags of tagwatch run, global ones included");
     }
 
     #[test]

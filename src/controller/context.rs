@@ -2,12 +2,14 @@
 //! event publisher, the notifier, what is observed for metrics, the poll limit, what
 //! this process last wrote, and what is remembered of each TagWatch's schedule.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::credentials::CredentialStore;
 use super::events::EventPublisher;
 use super::freshness::WrittenVersions;
+use super::listing::{DEFAULT_FULL_LISTING_EVERY, FullReason, ListingKind, ListingResult};
 use super::schedule::Memories;
 use crate::notify::Notifier;
 
@@ -26,6 +28,10 @@ pub trait PollObserver: Send + Sync {
     fn schedule_lag(&self, late: Duration);
     /// A poll whose status was written found `count` new tags.
     fn new_tags(&self, count: usize);
+    /// A poll probed or listed every page, and found `result`.
+    fn listing(&self, kind: ListingKind, result: ListingResult);
+    /// A poll listed every page, for `reason`.
+    fn full_listing(&self, reason: FullReason);
 }
 
 /// Observes nothing.
@@ -35,6 +41,8 @@ impl PollObserver for NoObserver {
     fn poll(&self, _: Option<super::failure::FailureReason>, _: Duration) {}
     fn schedule_lag(&self, _: Duration) {}
     fn new_tags(&self, _: usize) {}
+    fn listing(&self, _: ListingKind, _: ListingResult) {}
+    fn full_listing(&self, _: FullReason) {}
 }
 
 /// The operator's settings a reconcile reads (`tagwatch run` flags).
@@ -45,6 +53,9 @@ pub struct Settings {
     /// How old `lastSyncTime` may get before a poll that changed nothing writes it
     /// (`--last-sync-refresh`; zero writes after every poll).
     pub last_sync_refresh: Duration,
+    /// Every page is listed at least once per this many polls (`--full-listing-every`;
+    /// 1 lists every page at every poll: no probes).
+    pub full_listing_every: NonZeroU32,
     /// The registry host `status.latestImage` names (`--registry-host`).
     pub registry_host: String,
 }
@@ -54,6 +65,7 @@ impl Default for Settings {
         Settings {
             concurrency: DEFAULT_CONCURRENCY,
             last_sync_refresh: DEFAULT_LAST_SYNC_REFRESH,
+            full_listing_every: DEFAULT_FULL_LISTING_EVERY,
             registry_host: DEFAULT_REGISTRY_HOST.to_string(),
         }
     }

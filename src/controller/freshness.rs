@@ -12,6 +12,11 @@
 //! the TagWatch as unknown, and a reconcile whose cached TagWatch is not the one last
 //! written reads it from the apiserver first. Once the cache shows the written version,
 //! the entry is dropped: later changes by others need no read.
+//!
+//! The cache also does not hold `status.tags` (the runtime drops them as TagWatches are
+//! cached: with long histories they are most of its memory). A reconcile that needs
+//! them, to diff a changed tag list with the recorded window or to write a status whose
+//! window it did not compute, reads the TagWatch with [`with_tags`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,6 +26,23 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use crate::api::v1alpha1::TagWatch;
+
+/// Why a TagWatch could not be read as a reconcile needs it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading it failed.
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    /// The stored TagWatch is another version than the cached one (or is gone): what was
+    /// decided from the cached one must be decided again.
+    #[error("the cached TagWatch (resourceVersion {cached:?}) is not the stored one ({stored:?})")]
+    Stale {
+        /// The cached version.
+        cached: Option<String>,
+        /// The stored version; `None` when it is gone.
+        stored: Option<String>,
+    },
+}
 
 /// What this process knows of each TagWatch's last status write.
 #[derive(Debug, Default)]
@@ -82,6 +104,34 @@ pub async fn latest(
         }
     }
     Ok(fresh.map(Arc::new))
+}
+
+/// Whether `tw` holds its `status.tags`: one read from the apiserver does, one from the
+/// controller's cache does not (unless it tracks no tag, when there is nothing to hold).
+pub fn holds_tags(tw: &TagWatch) -> bool {
+    tw.status
+        .as_ref()
+        .is_none_or(|s| !s.tags.is_empty() || s.tag_count.unwrap_or(0) <= 0)
+}
+
+/// `tw` with its `status.tags`: `tw` itself when it holds them, else the TagWatch read
+/// from the apiserver, which must be the same version.
+pub async fn with_tags(kube: &kube::Client, tw: &Arc<TagWatch>) -> Result<Arc<TagWatch>, Error> {
+    if holds_tags(tw) {
+        return Ok(tw.clone());
+    }
+    let namespace = tw.namespace().unwrap_or_default();
+    let api: Api<TagWatch> = Api::namespaced(kube.clone(), &namespace);
+    tracing::debug!(%namespace, name = %tw.name_any(), "reading the TagWatch for its status.tags");
+    let stored = api.get_opt(&tw.name_any()).await?;
+    let cached = tw.resource_version();
+    match stored {
+        Some(stored) if stored.resource_version() == cached => Ok(Arc::new(stored)),
+        other => Err(Error::Stale {
+            cached,
+            stored: other.and_then(|s| s.resource_version()),
+        }),
+    }
 }
 
 #[cfg(test)]

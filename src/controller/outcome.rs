@@ -1,19 +1,22 @@
 //! What a reconcile writes and publishes: the next status and the events, computed from
-//! the previous status, the spec and the poll's result ([`after_success`],
-//! [`after_failure`], or [`unchanged`] when there was no poll), and whether that status
-//! must be written at all ([`needs_write`]). Pure: no I/O, no clock (the caller passes
-//! the time), so every branch is unit-tested.
+//! the previous status, the spec and the poll's result ([`after_listing`] after a full
+//! listing, [`after_probe`] after a probe that found nothing new, [`after_failure`], or
+//! [`unchanged`] when there was no poll), and whether that status must be written at
+//! all ([`needs_write`]). Pure: no I/O, no clock (the caller passes the time), so every
+//! branch is unit-tested.
 
+use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tags::Tag;
 use tags::announce::announcements;
-use tags::observe::{Observation, Previous};
+use tags::observe::Previous;
 use tags::snapshot::Snapshot;
 use tags::window;
 
 use super::conditions;
 use super::events::Draft;
 use super::failure::PollFailure;
+use super::listing::{Listed, record};
 use crate::api::conditions::{READY, find};
 use crate::api::v1alpha1::{TagStatus, TagWatch, TagWatchStatus};
 
@@ -32,6 +35,7 @@ pub struct Recorded {
     window: Vec<Tag>,
     tag_count: Option<usize>,
     latest: Option<String>,
+    revision: Option<String>,
 }
 
 impl Recorded {
@@ -47,6 +51,7 @@ impl Recorded {
                 .is_some()
                 .then(|| usize::try_from(status.tag_count.unwrap_or_default()).unwrap_or(0)),
             latest: status.latest_tag.clone(),
+            revision: status.revision.clone(),
         }
     }
 
@@ -58,6 +63,7 @@ impl Recorded {
                 tag_count,
             }),
             latest: self.latest.as_deref(),
+            revision: self.revision.as_deref(),
         }
     }
 }
@@ -108,15 +114,12 @@ pub fn image_reference(registry_host: &str, tw: &TagWatch, tag: &str) -> String 
     )
 }
 
-/// After a successful poll that saw `seen`: the tracked tags' window, counts, latest tag
-/// (with its image reference on `registry_host` and its digest) and revision,
-/// `Ready=True`, and the announcements of what changed.
-pub fn after_success(
-    tw: &TagWatch,
-    seen: &Observation,
-    registry_host: &str,
-    now: &Time,
-) -> Outcome {
+/// After a full listing that saw `listed`: the tracked tags' window, counts, latest tag
+/// (with its image reference on `registry_host` and its digest) and revision, what the
+/// listing showed for the next probe (`status.listing`), `Ready=True`, and the
+/// announcements of what changed.
+pub fn after_listing(tw: &TagWatch, listed: &Listed, registry_host: &str, now: &Time) -> Outcome {
+    let seen = &listed.seen;
     let tracked = &seen.tracked;
     let mut status = next_status(tw);
     let limit = tw.spec.history_limit.max(1) as usize;
@@ -130,10 +133,44 @@ pub fn after_success(
         .map(|tag| image_reference(registry_host, tw, tag));
     status.latest_digest = seen.latest.as_ref().and_then(|t| t.digest.clone());
     status.revision = Some(seen.revision.clone());
+    status.listing = Some(record(
+        listed.order,
+        seen.upstream_total,
+        listed.newest_page.as_ref(),
+        tw.metadata.generation,
+        now,
+    ));
+    succeeded(tw, status, now, announcements(seen))
+}
+
+/// After a probe that found the newest page as status records it: the recorded tags
+/// stand (the cache need not hold them), `Ready=True`, nothing to announce.
+/// `full_listing_at` is when this process last listed every page, which status may not
+/// say yet (a full listing that finds nothing writes nothing): it goes with the next
+/// write.
+pub fn after_probe(tw: &TagWatch, now: &Time, full_listing_at: Option<Timestamp>) -> Outcome {
+    let mut status = next_status(tw);
+    if let (Some(listing), Some(at)) = (status.listing.as_mut(), full_listing_at)
+        && at > listing.time.0
+    {
+        listing.time = Time(at);
+    }
+    succeeded(tw, status, now, Vec::new())
+}
+
+/// `status` after a successful poll at `now`: synced, `Ready=True` with a message from
+/// what it records, and the events of `announced`.
+fn succeeded(
+    tw: &TagWatch,
+    mut status: TagWatchStatus,
+    now: &Time,
+    announced: Vec<tags::announce::Announcement>,
+) -> Outcome {
     status.last_sync_time = Some(now.clone());
+    let count = status.tag_count.unwrap_or_default();
     let message = match &status.latest_tag {
-        Some(latest) => format!("found {} tags, latest {latest}", tracked.len()),
-        None => format!("found {} tags, none selected by the policy", tracked.len()),
+        Some(latest) => format!("found {count} tags, latest {latest}"),
+        None => format!("found {count} tags, none selected by the policy"),
     };
     conditions::succeeded(
         &mut status.conditions,
@@ -143,7 +180,7 @@ pub fn after_success(
     );
     Outcome {
         status,
-        events: announcements(seen).into_iter().map(Draft::from).collect(),
+        events: announced.into_iter().map(Draft::from).collect(),
     }
 }
 
@@ -180,10 +217,11 @@ pub fn after_failure(tw: &TagWatch, failure: &PollFailure, now: &Time) -> Outcom
 }
 
 /// Whether `next` must be written over `previous`. A poll that changed nothing but
-/// `lastSyncTime` writes nothing (no apiserver request, no watch event, no reconcile
-/// it triggers), unless the stored `lastSyncTime` is `refresh` old or older: then it
-/// is written so that `lastSyncTime` stays at most about `refresh` behind while polls
-/// succeed. A zero `refresh` writes every poll.
+/// `lastSyncTime` (and the time of the last full listing, `status.listing.time`) writes
+/// nothing (no apiserver request, no watch event, no reconcile it triggers), unless the
+/// stored `lastSyncTime` is `refresh` old or older: then it is written so that
+/// `lastSyncTime` stays at most about `refresh` behind while polls succeed. A zero
+/// `refresh` writes every poll.
 pub fn needs_write(
     previous: Option<&TagWatchStatus>,
     next: &TagWatchStatus,
@@ -197,6 +235,9 @@ pub fn needs_write(
     };
     let mut unchanged = next.clone();
     unchanged.last_sync_time = Some(before.clone());
+    if let (Some(listing), Some(recorded)) = (&mut unchanged.listing, &previous.listing) {
+        listing.time = recorded.time.clone();
+    }
     if unchanged != *previous {
         return true;
     }

@@ -1,5 +1,6 @@
 use tags::announce::Reason as Announced;
-use tags::observe::observe;
+use tags::observe::{Observation, observe};
+use uhub::probe::{NewestPage, Order};
 
 use super::*;
 use crate::api::conditions::{READY, STALLED, find};
@@ -40,8 +41,26 @@ fn seen(tw: &TagWatch, tags: Vec<Tag>) -> Observation {
     )
 }
 
+/// A newest-first full listing that saw `seen`, its whole list on one page.
+fn listed(seen: Observation) -> Listed {
+    Listed {
+        newest_page: Some(NewestPage {
+            offset: 0,
+            total_count: seen.upstream_total,
+            digest: seen.revision.clone(),
+        }),
+        order: Order::NewestFirst,
+        seen,
+    }
+}
+
+/// What a full listing of `tw` that finds `tags` at `at` leaves.
+fn listing(tw: &TagWatch, tags: Vec<Tag>, at: i64) -> Outcome {
+    after_listing(tw, &listed(seen(tw, tags)), HOST, &time(at))
+}
+
 fn poll(tw: &mut TagWatch, tags: Vec<Tag>, at: i64) -> Vec<Draft> {
-    let outcome = after_success(tw, &seen(tw, tags), HOST, &time(at));
+    let outcome = listing(tw, tags, at);
     tw.status = Some(outcome.status);
     outcome.events
 }
@@ -105,9 +124,9 @@ fn the_latest_tag_is_given_as_an_image_reference_with_its_digest() {
     assert_eq!(status.latest_digest.as_deref(), Some(digest.as_str()));
 
     // The host is the operator's setting.
-    let outcome = after_success(
+    let outcome = after_listing(
         &tw,
-        &seen(&tw, vec![tag("v1.0.0", 1)]),
+        &listed(seen(&tw, vec![tag("v1.0.0", 1)])),
         "registry.example:5000",
         &time(200),
     );
@@ -121,17 +140,25 @@ fn the_latest_tag_is_given_as_an_image_reference_with_its_digest() {
     );
 
     // No latest tag, no image and no digest.
-    let outcome = after_success(&tw, &seen(&tw, vec![tag("latest", 4)]), HOST, &time(300));
+    let outcome = after_listing(
+        &tw,
+        &listed(seen(&tw, vec![tag("latest", 4)])),
+        HOST,
+        &time(300),
+    );
     assert_eq!(outcome.status.latest_tag, None);
     assert_eq!(
         (outcome.status.latest_image, outcome.status.latest_digest),
         (None, None)
     );
 
-    // A failed poll keeps them as they were.
+    // A failed poll and a probe that found nothing new keep them as they were.
     let failed = fail(&tw, FailureReason::Throttled, "throttled", 400).status;
     assert_eq!(failed.latest_image, status.latest_image);
     assert_eq!(failed.latest_digest, status.latest_digest);
+    let probed = after_probe(&tw, &time(400), None).status;
+    assert_eq!(probed.latest_image, status.latest_image);
+    assert_eq!(probed.latest_digest, status.latest_digest);
 }
 
 #[test]
@@ -275,7 +302,7 @@ fn generation_and_reconcile_request_are_echoed() {
 fn a_poll_that_changed_nothing_writes_only_when_last_sync_time_is_stale() {
     let refresh = std::time::Duration::from_secs(600);
     let tags = || vec![tag("v1", 1), tag("v2", 2)];
-    let quiet = |tw: &TagWatch, at| after_success(tw, &seen(tw, tags()), HOST, &time(at)).status;
+    let quiet = |tw: &TagWatch, at| listing(tw, tags(), at).status;
     let mut tw = tagwatch(serde_json::json!({}));
     poll(&mut tw, tags(), 100);
     let first = tw.status.clone().unwrap();
@@ -295,7 +322,7 @@ fn a_poll_that_changed_nothing_writes_only_when_last_sync_time_is_stale() {
         std::time::Duration::ZERO
     ));
 
-    let changed = after_success(&tw, &seen(&tw, vec![tag("v3", 3)]), HOST, &time(160)).status;
+    let changed = listing(&tw, vec![tag("v3", 3)], 160).status;
     assert!(
         needs_write(Some(&first), &changed, refresh),
         "new tags are written"
@@ -335,4 +362,89 @@ fn the_first_observation_of_a_tagwatch_is_initial_and_later_ones_are_not() {
     assert!(!later.changes.initial);
     assert_eq!(later.changes.added, [tag("v2", 2)]);
     assert_eq!(later.previous_latest.as_deref(), Some("v1"));
+}
+
+#[test]
+fn a_full_listing_records_what_the_next_probe_compares_with() {
+    let mut tw = tagwatch(serde_json::json!({})).generation(4);
+    poll(&mut tw, vec![tag("v1", 1), tag("v2", 2)], 100);
+    let recorded = tw.status.as_ref().unwrap().listing.clone().unwrap();
+    assert_eq!(
+        recorded.order,
+        crate::api::v1alpha1::ListingOrder::NewestFirst
+    );
+    assert_eq!(recorded.total_count, 2);
+    assert_eq!(recorded.observed_generation, Some(4));
+    assert_eq!(recorded.time, time(100));
+    let page = recorded.newest_page.unwrap();
+    assert_eq!(page.offset, 0);
+    assert_eq!(Some(page.digest), tw.status.as_ref().unwrap().revision);
+}
+
+#[test]
+fn a_probe_that_found_nothing_keeps_the_record_and_reports_ready() {
+    let refresh = std::time::Duration::from_secs(600);
+    let mut tw = tagwatch(serde_json::json!({}));
+    poll(&mut tw, vec![tag("v1", 1), tag("v2", 2)], 100);
+    let first = tw.status.clone().unwrap();
+    let probed = after_probe(&tw, &time(160), None);
+    assert!(probed.events.is_empty());
+    let status = &probed.status;
+    assert_eq!(
+        (
+            &status.tags,
+            status.tag_count,
+            &status.revision,
+            &status.listing
+        ),
+        (
+            &first.tags,
+            first.tag_count,
+            &first.revision,
+            &first.listing
+        )
+    );
+    assert_eq!(status.last_sync_time, Some(time(160)));
+    assert!(!needs_write(Some(&first), status, refresh));
+    assert!(needs_write(
+        Some(&first),
+        &after_probe(&tw, &time(700), None).status,
+        refresh
+    ));
+
+    // After a failure, a probe that finds nothing new is a recovery: written.
+    let failed = fail(&tw, FailureReason::Throttled, "slow down", 200).status;
+    tw.status = Some(failed.clone());
+    let recovered = after_probe(&tw, &time(260), None).status;
+    let ready = find(&recovered.conditions, READY).unwrap();
+    assert_eq!(
+        (ready.status.as_str(), ready.message.as_str()),
+        ("True", "found 2 tags, latest v2")
+    );
+    assert!(needs_write(Some(&failed), &recovered, refresh));
+}
+
+#[test]
+fn the_time_of_a_full_listing_alone_is_no_reason_to_write() {
+    let refresh = std::time::Duration::from_secs(600);
+    let mut tw = tagwatch(serde_json::json!({}));
+    poll(&mut tw, vec![tag("v1", 1), tag("v2", 2)], 100);
+    let first = tw.status.clone().unwrap();
+    // A later full listing that found the same: only its time differs.
+    let relisted = listing(&tw, vec![tag("v1", 1), tag("v2", 2)], 400).status;
+    assert_eq!(relisted.listing.as_ref().unwrap().time, time(400));
+    assert!(!needs_write(Some(&first), &relisted, refresh));
+    // A probe carries the remembered time of the last full listing into the next write.
+    let later = jiff::Timestamp::from_second(400).unwrap();
+    let probed = after_probe(&tw, &time(700), Some(later)).status;
+    assert_eq!(probed.listing.as_ref().unwrap().time, time(400));
+    let older = jiff::Timestamp::from_second(50).unwrap();
+    let probed = after_probe(&tw, &time(700), Some(older)).status;
+    assert_eq!(probed.listing.as_ref().unwrap().time, time(100));
+    // Another order or page is written.
+    let mut reordered = listed(seen(&tw, vec![tag("v1", 1), tag("v2", 2)]));
+    reordered.order = Order::Unordered;
+    reordered.newest_page = None;
+    let status = after_listing(&tw, &reordered, HOST, &time(400)).status;
+    assert!(needs_write(Some(&first), &status, refresh));
 }

@@ -2,11 +2,14 @@
 //!
 //! 1. read it afresh when the cache may predate this process's last status write;
 //! 2. decide whether a poll is due;
-//! 3. poll UHub when it is (first marking a new generation `Reconciling`);
+//! 3. poll UHub when it is (first marking a new generation `Reconciling`): probe the
+//!    newest page, or list every page and observe it;
 //! 4. turn the result (or no poll) into one [`Outcome`]: the next status and its events;
 //! 5. apply notifications: results of deliveries, the poll's new notifications, the
 //!    `Notified` condition, and events for those given up;
-//! 6. publish the events, then write status, when anything changed;
+//! 6. publish the events, then write status, when anything changed (reading the
+//!    recorded tags first when the status to write keeps them: the cache does not hold
+//!    them);
 //! 7. make the reconcile requests of `spec.triggers` recorded with the poll, and write
 //!    what became of them;
 //! 8. remember the schedule, hand due notifications to the notifier, and say when to
@@ -21,7 +24,6 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
-use tags::observe::Observation;
 use tracing::Instrument;
 
 use super::conditions;
@@ -29,6 +31,7 @@ use super::context::Context;
 use super::events::Draft;
 use super::failure::PollFailure;
 use super::freshness;
+use super::listing::Polled;
 use super::outcome::{self, Outcome};
 use super::poll::poll;
 use super::schedule::{self, Due};
@@ -54,6 +57,18 @@ pub enum Error {
     /// Reading the TagWatch, publishing an event or writing status failed.
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
+    /// The cached TagWatch was not the stored one when its recorded tags were read.
+    #[error("{0}")]
+    Stale(freshness::Error),
+}
+
+impl From<freshness::Error> for Error {
+    fn from(error: freshness::Error) -> Self {
+        match error {
+            freshness::Error::Kube(error) => Error::Kube(error),
+            stale @ freshness::Error::Stale { .. } => Error::Stale(stale),
+        }
+    }
 }
 
 /// Reconciles one TagWatch.
@@ -88,32 +103,40 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
             Due::After(_) | Due::Never => tw,
         };
         let polled = match due {
-            Due::Now { late } => Some(poll(&tw, &ctx, late).await),
+            Due::Now { late } => Some(poll(&tw, &ctx, late).await?),
             Due::After(_) | Due::Never => None,
         };
         let now = Timestamp::now();
         let time = Time(now);
         let mut outcome = match &polled {
-            Some(Ok(seen)) => outcome::after_success(&tw, seen, &ctx.settings.registry_host, &time),
+            Some(Ok(Polled::Listed(listed))) => {
+                outcome::after_listing(&tw, listed, &ctx.settings.registry_host, &time)
+            }
+            Some(Ok(Polled::Unchanged)) => {
+                let listed_at = ctx.schedules.get(&key).and_then(|m| m.full_listing_at);
+                outcome::after_probe(&tw, &time, listed_at)
+            }
             Some(Err(failure)) => outcome::after_failure(&tw, failure, &time),
             None => outcome::unchanged(&tw),
         };
         let notifications = notifications(&ctx, &key, &tw, &polled, &mut outcome, now);
-        let seen = polled.as_ref().and_then(|p| p.as_ref().ok());
+        let seen = polled.as_ref().and_then(|p| p.as_ref().ok()?.seen());
         triggers::admit(&tw, seen, &mut outcome.status, &time);
-        let new_tags = match &polled {
-            Some(Ok(seen)) => seen.changes.added.len(),
-            _ => 0,
-        };
-        let previous = tw.status.clone().unwrap_or_default();
+        let new_tags = seen.map_or(0, |seen| seen.changes.added.len());
+        // A listing's status holds the tags it saw; any other keeps the recorded ones.
+        let mut holds_tags = seen.is_some();
         let mut stored = tw.clone();
         if !outcome.events.is_empty()
             || outcome::needs_write(
-                Some(&previous),
+                Some(tw.status.as_ref().unwrap_or(&TagWatchStatus::default())),
                 &outcome.status,
                 ctx.settings.last_sync_refresh,
             )
         {
+            if !holds_tags {
+                keep_recorded_tags(&ctx, &tw, &mut outcome.status).await?;
+                holds_tags = true;
+            }
             publish(&ctx, &tw, &outcome.events).await?;
             stored = Arc::new(write_status(&ctx, &tw, &outcome.status).await?);
             tracing::info!(
@@ -122,12 +145,17 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
                 "status written"
             );
         }
+        if !outcome.status.pending_triggers.is_empty() && !holds_tags {
+            keep_recorded_tags(&ctx, &tw, &mut outcome.status).await?;
+        }
         let next_trigger = trigger(&ctx, &stored, &mut outcome.status).await?;
         ctx.observer.new_tags(new_tags);
         let next_poll = match &polled {
             Some(result) => {
                 let failure = result.as_ref().err().map(|f| f.reason);
-                let memory = schedule::after_poll(ctx.schedules.get(&key), failure, interval, now);
+                let listed = matches!(result, Ok(Polled::Listed(_)));
+                let memory =
+                    schedule::after_poll(ctx.schedules.get(&key), failure, interval, now, listed);
                 ctx.schedules.remember(key.clone(), memory);
                 memory.next_poll
             }
@@ -152,13 +180,13 @@ fn notifications(
     ctx: &Context,
     key: &ObjectRef<TagWatch>,
     tw: &TagWatch,
-    polled: &Option<Result<Observation, PollFailure>>,
+    polled: &Option<Result<Polled, PollFailure>>,
     outcome: &mut Outcome,
     now: Timestamp,
 ) -> Review {
     let mut review = Review::new(&ctx.notifier, key, tw, now);
     let time = Time(now);
-    if let Some(Ok(seen)) = polled {
+    if let Some(seen) = polled.as_ref().and_then(|p| p.as_ref().ok()?.seen()) {
         let new_id = || uuid::Uuid::new_v4().to_string();
         review.admit(payload::notifications(tw, seen, &time, new_id));
     }
@@ -170,13 +198,32 @@ fn notifications(
     review
 }
 
+/// Puts the recorded `status.tags` into `status`, read from the apiserver when the cached
+/// `tw` does not hold them: a status write keeps the tags it does not change, and the
+/// cache drops them.
+async fn keep_recorded_tags(
+    ctx: &Context,
+    tw: &Arc<TagWatch>,
+    status: &mut TagWatchStatus,
+) -> Result<(), Error> {
+    let stored = freshness::with_tags(&ctx.kube, tw).await?;
+    status.tags = stored
+        .status
+        .as_ref()
+        .map(|s| s.tags.clone())
+        .unwrap_or_default();
+    Ok(())
+}
+
 /// Writes `Reconciling=True` before the first poll of a new TagWatch or generation, so
 /// that tools reading status (kstatus, Argo CD) see it in progress until the result.
-async fn mark_reconciling(ctx: &Context, tw: Arc<TagWatch>) -> Result<Arc<TagWatch>, kube::Error> {
+async fn mark_reconciling(ctx: &Context, tw: Arc<TagWatch>) -> Result<Arc<TagWatch>, Error> {
     let observed = tw.status.as_ref().and_then(|s| s.observed_generation);
     if !conditions::starts_generation(observed, tw.metadata.generation) {
         return Ok(tw);
     }
+    // The write keeps the recorded tags, which the cache does not hold.
+    let tw = freshness::with_tags(&ctx.kube, &tw).await?;
     let mut status = tw.status.clone().unwrap_or_default();
     let now = Time(Timestamp::now());
     conditions::reconciling(&mut status.conditions, tw.metadata.generation, &now);
@@ -233,9 +280,12 @@ fn requeue_at(next: Option<Timestamp>) -> Action {
 pub fn error_policy(tw: Arc<TagWatch>, error: &Error, ctx: Arc<Context>) -> Action {
     // A write that failed may still have been applied: read the TagWatch afresh first.
     ctx.written.write_failed(ObjectRef::from_obj(&*tw));
-    if let Error::Kube(kube::Error::Api(status)) = error
-        && status.code == 409
-    {
+    let conflict = match error {
+        Error::Kube(kube::Error::Api(status)) => status.code == 409,
+        Error::Stale(_) => true,
+        Error::Kube(_) => false,
+    };
+    if conflict {
         tracing::debug!(namespace = %tw.namespace().unwrap_or_default(), name = %tw.name_any(), "status changed meanwhile, reconciling again");
         return Action::requeue(CONFLICT_RETRY);
     }

@@ -339,3 +339,143 @@ async fn a_cache_behind_the_last_status_write_is_read_again_so_no_tag_is_announc
     reconcile(stale, ctx).await.expect("reconciled");
     server.await.unwrap();
 }
+
+/// `status` as the controller's cache holds it: without `status.tags`.
+fn cached(mut status: Value) -> Value {
+    status.as_object_mut().unwrap().remove("tags");
+    status
+}
+
+/// `status`, synced two minutes ago (due at the interval of 1m).
+fn two_minutes_old(mut status: Value) -> Value {
+    let two_minutes_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(120);
+    status["lastSyncTime"] = json!(two_minutes_ago.to_string());
+    status
+}
+
+#[tokio::test]
+async fn a_probe_that_finds_the_recorded_page_asks_one_request_and_reads_nothing_more() {
+    let emulator = emulator().await;
+    let status = first_status(&emulator).await;
+    assert_eq!(status["listing"]["order"], "NewestFirst");
+    assert_eq!(status["listing"]["totalCount"], 2);
+    assert_eq!(status["listing"]["newestPage"]["offset"], 0);
+    let before = emulator.state().stats().snapshot().total;
+    // The cached TagWatch holds no tags: a probe needs none.
+    let writes = writes_of_a_quiet_poll(
+        &emulator,
+        cached(status),
+        std::time::Duration::from_secs(600),
+    )
+    .await;
+    assert!(writes.is_empty(), "{writes:?}");
+    assert_eq!(emulator.state().stats().snapshot().total - before, 1);
+}
+
+#[tokio::test]
+async fn a_write_keeping_the_recorded_tags_reads_them_first() {
+    let emulator = emulator().await;
+    let status = first_status(&emulator).await;
+    let full = two_minutes_old(status.clone());
+    let (ctx, mut handle) = Context::test(
+        &emulator.url(),
+        Settings {
+            last_sync_refresh: std::time::Duration::ZERO,
+            ..Settings::default()
+        },
+    );
+    let stored_full = at_version(&tagwatch(Some(full.clone()), None), "5");
+    let server = tokio::spawn(async move {
+        expect_secret_read(&mut handle).await;
+        handle.expect(Method::GET, TAGWATCH, 200, stored_full).await;
+        let written = handle.expect(Method::PATCH, STATUS, 200, stored()).await;
+        (
+            written.body["status"].clone(),
+            handle.answer_all(stored()).await,
+        )
+    });
+    let cached_tw: Arc<TagWatch> =
+        serde_json::from_value(at_version(&tagwatch(Some(cached(full.clone())), None), "5"))
+            .map(Arc::new)
+            .unwrap();
+    reconcile(cached_tw, ctx).await.expect("reconciled");
+    let (written, more) = server.await.unwrap();
+    assert_eq!(written["tags"], full["tags"], "the recorded tags are kept");
+    assert!(more.is_empty(), "{more:?}");
+}
+
+#[tokio::test]
+async fn a_changed_tag_list_is_diffed_with_the_stored_window() {
+    let emulator = emulator().await;
+    let status = two_minutes_old(first_status(&emulator).await);
+    emulator
+        .state()
+        .store()
+        .upsert_tag("demo", "web", "v1.2.0", 1_794_000_000, None);
+    let (ctx, mut handle) = context(&emulator);
+    let stored_full = at_version(&tagwatch(Some(status.clone()), None), "5");
+    let server = tokio::spawn(async move {
+        expect_secret_read(&mut handle).await;
+        handle.expect(Method::GET, TAGWATCH, 200, stored_full).await;
+        let new_tag = expect_event(&mut handle).await;
+        let latest = expect_event(&mut handle).await;
+        let written = handle.expect(Method::PATCH, STATUS, 200, stored()).await;
+        (new_tag, latest, written.body["status"].clone())
+    });
+    let cached_tw: Arc<TagWatch> =
+        serde_json::from_value(at_version(&tagwatch(Some(cached(status)), None), "5"))
+            .map(Arc::new)
+            .unwrap();
+    let before = emulator.state().stats().snapshot().total;
+    reconcile(cached_tw, ctx).await.expect("reconciled");
+    let (new_tag, latest, written) = server.await.unwrap();
+    assert_eq!(
+        new_tag["note"], "new tag v1.2.0 (updateTime 2026-11-07 05:20:00)",
+        "only the new tag, not the recorded ones"
+    );
+    assert_eq!(latest["note"], "v1.1.0 -> v1.2.0");
+    assert_eq!(written["tagCount"], 3);
+    assert_eq!(written["listing"]["totalCount"], 3);
+    assert_eq!(
+        emulator.state().stats().snapshot().total - before,
+        1,
+        "the probe was the whole (one-page) listing"
+    );
+}
+
+#[tokio::test]
+async fn a_stored_tagwatch_of_another_version_stops_the_reconcile_before_any_write() {
+    let emulator = emulator().await;
+    let status = two_minutes_old(first_status(&emulator).await);
+    emulator
+        .state()
+        .store()
+        .upsert_tag("demo", "web", "v1.2.0", 1_794_000_000, None);
+    let (ctx, mut handle) = context(&emulator);
+    let newer = at_version(&tagwatch(Some(status.clone()), None), "6");
+    let server = tokio::spawn(async move {
+        expect_secret_read(&mut handle).await;
+        handle.expect(Method::GET, TAGWATCH, 200, newer).await;
+        handle.answer_all(stored()).await
+    });
+    let cached_tw: Arc<TagWatch> =
+        serde_json::from_value(at_version(&tagwatch(Some(cached(status)), None), "5"))
+            .map(Arc::new)
+            .unwrap();
+    let error = reconcile(cached_tw.clone(), ctx.clone()).await.unwrap_err();
+    assert!(matches!(error, Error::Stale(_)), "{error}");
+    assert_eq!(
+        format!("{:?}", error_policy(cached_tw.clone(), &error, ctx.clone())),
+        format!("{:?}", Action::requeue(CONFLICT_RETRY))
+    );
+    assert!(
+        ctx.written.cache_lags(
+            &ObjectRef::from_obj(&*cached_tw),
+            cached_tw.resource_version().as_deref()
+        ),
+        "the next reconcile reads the TagWatch afresh"
+    );
+    drop(ctx);
+    let more = server.await.unwrap();
+    assert!(more.is_empty(), "no event and no status write: {more:?}");
+}

@@ -42,27 +42,37 @@ pub fn backoff(failures: u32, interval: Duration) -> Duration {
 }
 
 /// What the controller remembers of one TagWatch between reconciles (lost on restart).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PollMemory {
     /// When the next poll is due; `None` waits for a spec change.
     pub next_poll: Option<Timestamp>,
     /// Consecutive failed polls.
     pub failures: u32,
+    /// When a poll last listed every page (status says so only when that poll wrote).
+    pub full_listing_at: Option<Timestamp>,
 }
 
 /// What a poll's result makes of `previous`: after a success the next poll is an
 /// interval (with jitter) from `now`; after a failure, depending on its reason, after a
-/// backoff, an interval, or not before the spec changes.
+/// backoff, an interval, or not before the spec changes. `listed_fully` says that the
+/// poll listed every page.
 pub fn after_poll(
     previous: Option<PollMemory>,
     failure: Option<FailureReason>,
     interval: Duration,
     now: Timestamp,
+    listed_fully: bool,
 ) -> PollMemory {
+    let full_listing_at = if listed_fully {
+        Some(now)
+    } else {
+        previous.and_then(|m| m.full_listing_at)
+    };
     let Some(reason) = failure else {
         return PollMemory {
             next_poll: Some(now + jittered(interval)),
             failures: 0,
+            full_listing_at,
         };
     };
     let failures = previous.map_or(0, |m| m.failures).saturating_add(1);
@@ -74,6 +84,7 @@ pub fn after_poll(
     PollMemory {
         next_poll,
         failures,
+        full_listing_at,
     }
 }
 
@@ -157,10 +168,7 @@ enum Scheduled {
 fn scheduled(tw: &TagWatch, interval: Duration, memory: Option<&PollMemory>) -> Scheduled {
     let status = tw.status.as_ref();
     let generation_changed = tw.metadata.generation != status.and_then(|s| s.observed_generation);
-    let requested = crate::controller::reconcile_request(tw);
-    let request_pending = requested.is_some()
-        && requested != status.and_then(|s| s.last_handled_reconcile_at.as_deref());
-    if generation_changed || request_pending {
+    if generation_changed || crate::controller::reconcile_request_pending(tw) {
         return Scheduled::Now;
     }
     if let Some(m) = memory {
@@ -222,12 +230,18 @@ mod tests {
     fn a_poll_result_schedules_the_next_poll() {
         let interval = Duration::from_secs(60);
         let now = ts(1000);
-        let ok = after_poll(None, None, interval, now);
+        let ok = after_poll(None, None, interval, now, false);
         assert_eq!(ok.failures, 0);
         let next = ok.next_poll.unwrap();
         assert!(next >= ts(1060) && next <= ts(1066), "{next}");
 
-        let throttled = after_poll(Some(ok), Some(FailureReason::Throttled), interval, now);
+        let throttled = after_poll(
+            Some(ok),
+            Some(FailureReason::Throttled),
+            interval,
+            now,
+            false,
+        );
         assert_eq!(throttled.failures, 1);
         let next = throttled.next_poll.unwrap();
         assert!(
@@ -239,6 +253,7 @@ mod tests {
             Some(FailureReason::Throttled),
             interval,
             now,
+            false,
         );
         assert_eq!(again.failures, 2);
 
@@ -247,13 +262,36 @@ mod tests {
             Some(FailureReason::PermissionDenied),
             interval,
             now,
+            false,
         );
         assert_eq!(denied.failures, 3);
         assert!(denied.next_poll.unwrap() >= ts(1060));
 
-        let stalled = after_poll(None, Some(FailureReason::InvalidSpec), interval, now);
+        let stalled = after_poll(None, Some(FailureReason::InvalidSpec), interval, now, false);
         assert_eq!(stalled.next_poll, None);
-        assert_eq!(after_poll(Some(stalled), None, interval, now).failures, 0);
+        assert_eq!(
+            after_poll(Some(stalled), None, interval, now, false).failures,
+            0
+        );
+    }
+
+    #[test]
+    fn the_last_full_listing_is_remembered_until_the_next() {
+        let interval = Duration::from_secs(60);
+        let listed = after_poll(None, None, interval, ts(100), true);
+        assert_eq!(listed.full_listing_at, Some(ts(100)));
+        let probed = after_poll(Some(listed), None, interval, ts(160), false);
+        assert_eq!(probed.full_listing_at, Some(ts(100)));
+        let failed = after_poll(
+            Some(probed),
+            Some(FailureReason::Throttled),
+            interval,
+            ts(220),
+            false,
+        );
+        assert_eq!(failed.full_listing_at, Some(ts(100)));
+        let again = after_poll(Some(failed), None, interval, ts(280), true);
+        assert_eq!(again.full_listing_at, Some(ts(280)));
     }
 
     #[test]
@@ -264,6 +302,7 @@ mod tests {
         let memory = PollMemory {
             next_poll: None,
             failures: 2,
+            ..PollMemory::default()
         };
         memories.remember(key.clone(), memory);
         assert_eq!(memories.get(&key), Some(memory));
@@ -291,6 +330,7 @@ mod tests {
         let memory = PollMemory {
             next_poll: Some(ts(1000)),
             failures: 0,
+            ..PollMemory::default()
         };
         let tw = tagwatch(2, Some(synced_at(0, true)));
         assert_eq!(
@@ -323,6 +363,7 @@ mod tests {
         let memory = PollMemory {
             next_poll: Some(ts(100)),
             failures: 0,
+            ..PollMemory::default()
         };
         assert_eq!(
             due(&tw, Duration::from_secs(60), Some(&memory), ts(40)),
@@ -337,6 +378,7 @@ mod tests {
         let stalled = PollMemory {
             next_poll: None,
             failures: 1,
+            ..PollMemory::default()
         };
         assert_eq!(
             due(&tw, Duration::from_secs(60), Some(&stalled), ts(40)),
@@ -375,6 +417,7 @@ mod tests {
         let memory = PollMemory {
             next_poll: Some(ts(100)),
             failures: 0,
+            ..PollMemory::default()
         };
         let late = |tw: &TagWatch, memory: Option<&PollMemory>, now| match due(
             tw,

@@ -63,7 +63,7 @@ pub async fn run(
         let (store, writer) = reflector::store();
         let trigger = watcher(tagwatches, config)
             .default_backoff()
-            .modify(strip_unread_metadata)
+            .modify(strip_for_cache)
             .reflect(writer)
             .touched_objects();
         let controller = Controller::for_stream(trigger, store.clone())
@@ -99,14 +99,19 @@ pub async fn run(
 /// The annotation `kubectl apply` keeps a copy of the whole object in.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// Drops what the operator never reads from a TagWatch before it is cached: the
-/// managed fields (one entry per field manager, often larger than the spec) and
-/// `kubectl apply`'s copy of the object. With thousands of TagWatches this is most
-/// of the cache.
-fn strip_unread_metadata(tw: &mut TagWatch) {
+/// Drops what a reconcile does not need from a cached TagWatch: the managed fields
+/// (one entry per field manager, often larger than the spec), `kubectl apply`'s copy of
+/// the object, and `status.tags` (up to `historyLimit` tags, most of the cache with long
+/// histories). Whether anything changed is decided from `status.revision` and
+/// `status.listing`; a reconcile that needs the recorded tags reads them then
+/// ([`crate::controller::freshness::with_tags`]).
+fn strip_for_cache(tw: &mut TagWatch) {
     tw.metadata.managed_fields = None;
     if let Some(annotations) = tw.metadata.annotations.as_mut() {
         annotations.remove(LAST_APPLIED);
+    }
+    if let Some(status) = tw.status.as_mut() {
+        status.tags = Vec::new();
     }
 }
 

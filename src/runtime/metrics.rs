@@ -1,8 +1,8 @@
 //! The operator's Prometheus metrics, kept with prometheus-client and served as
 //! OpenMetrics text on `/metrics`: polls and their duration, UCloud requests (fed by the
-//! client's [`RequestObserver`] hook), rate-limiter waits, new tags, leadership, and the
-//! TagWatch gauges, which are computed from the controllers' caches at scrape time so
-//! that a deleted TagWatch leaves no stale series. docs/operations.md lists every name.
+//! client's [`RequestObserver`] hook), rate-limiter waits, probes and full listings,
+//! new tags, leadership, and the TagWatch gauges, which are computed from the
+//! controllers' caches at scrape time so that a deleted TagWatch leaves no stale series. docs/operations.md lists every name.
 //!
 //! Labels hold only bounded, non-secret values: result and reason names, UCloud action
 //! names, RetCodes and HTTP statuses, and in the per-TagWatch series
@@ -27,6 +27,7 @@ use super::caches::{self, Caches};
 use crate::api::conditions::SUCCEEDED;
 use crate::controller::context::PollObserver;
 use crate::controller::failure::FailureReason;
+use crate::controller::listing::{FullReason, ListingKind, ListingResult};
 use crate::notify::observe::{AttemptLabel, DeliveryObserver};
 use crate::notify::pending::GiveUp;
 
@@ -61,6 +62,12 @@ struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ListingLabels {
+    kind: &'static str,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReadyLabels {
     ready: &'static str,
 }
@@ -77,6 +84,8 @@ pub struct Metrics {
     ucloud_requests: Family<RequestLabels, Counter>,
     ucloud_request_duration: HistogramFamily<ActionLabels>,
     rate_limit_wait: Histogram,
+    listings: Family<ListingLabels, Counter>,
+    full_listings: Family<ReasonLabels, Counter>,
     new_tags: Counter,
     tags_tracked: Gauge,
     tagwatches: Family<ReadyLabels, Gauge>,
@@ -125,6 +134,8 @@ impl Metrics {
             Family::new_with_constructor(request_buckets);
         // 1 ms .. ~65 s.
         let rate_limit_wait = Histogram::new(exponential_buckets(0.001, 4.0, 9));
+        let listings = Family::<ListingLabels, Counter>::default();
+        let full_listings = Family::<ReasonLabels, Counter>::default();
         let new_tags = Counter::default();
         let tags_tracked = Gauge::default();
         let tagwatches = Family::<ReadyLabels, Gauge>::default();
@@ -172,6 +183,16 @@ impl Metrics {
             "Time a UCloud request waited for the operator-wide rate limiter",
             Unit::Seconds,
             rate_limit_wait.clone(),
+        );
+        registry.register(
+            "ucloud_listings",
+            "What polls asked UHub for, by kind (probe: the newest page; full: every page) and result (unchanged, changed or failed, compared with status)",
+            listings.clone(),
+        );
+        registry.register(
+            "full_listings",
+            "Polls that listed every page, by reason: unrecorded, unordered, spec_changed, requested, periodic, probe_changed or changed_while_paging",
+            full_listings.clone(),
         );
         registry.register(
             "new_tags",
@@ -230,6 +251,19 @@ impl Metrics {
         for result in results.chain([SUCCEEDED]) {
             polls.get_or_create_owned(&PollLabels { result });
         }
+        for &kind in ListingKind::VARIANTS {
+            for &result in ListingResult::VARIANTS {
+                listings.get_or_create_owned(&ListingLabels {
+                    kind: kind.into(),
+                    result: result.into(),
+                });
+            }
+        }
+        for &reason in FullReason::VARIANTS {
+            full_listings.get_or_create_owned(&ReasonLabels {
+                reason: reason.into(),
+            });
+        }
         for ready in ["True", "False", "Unknown"] {
             tagwatches.get_or_create_owned(&ReadyLabels { ready });
         }
@@ -241,6 +275,8 @@ impl Metrics {
             ucloud_requests,
             ucloud_request_duration,
             rate_limit_wait,
+            listings,
+            full_listings,
             new_tags,
             tags_tracked,
             tagwatches,
@@ -294,6 +330,23 @@ impl PollObserver for Metrics {
 
     fn new_tags(&self, count: usize) {
         self.new_tags.inc_by(count as u64);
+    }
+
+    fn listing(&self, kind: ListingKind, result: ListingResult) {
+        self.listings
+            .get_or_create(&ListingLabels {
+                kind: kind.into(),
+                result: result.into(),
+            })
+            .inc();
+    }
+
+    fn full_listing(&self, reason: FullReason) {
+        self.full_listings
+            .get_or_create(&ReasonLabels {
+                reason: reason.into(),
+            })
+            .inc();
     }
 }
 

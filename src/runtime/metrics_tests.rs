@@ -43,6 +43,8 @@ fn every_family_is_described_and_the_text_is_openmetrics() {
         ("tagwatch_ucloud_requests", "counter"),
         ("tagwatch_ucloud_request_duration_seconds", "histogram"),
         ("tagwatch_ucloud_rate_limit_wait_seconds", "histogram"),
+        ("tagwatch_ucloud_listings", "counter"),
+        ("tagwatch_full_listings", "counter"),
         ("tagwatch_new_tags", "counter"),
         ("tagwatch_tags_tracked", "gauge"),
         ("tagwatch_tagwatches", "gauge"),
@@ -157,6 +159,45 @@ fn ucloud_requests_count_by_action_result_ret_code_and_status() {
             "tagwatch_ucloud_rate_limit_wait_seconds_bucket{le=\"0.004\"}"
         ),
         Some(3.0)
+    );
+}
+
+#[test]
+fn probes_and_full_listings_count_apart() {
+    let metrics = Metrics::new();
+    let text = metrics.encode(&Caches::default());
+    for kind in ListingKind::VARIANTS {
+        for result in ListingResult::VARIANTS {
+            let series =
+                format!("tagwatch_ucloud_listings_total{{kind=\"{kind}\",result=\"{result}\"}}");
+            assert_eq!(sample(&text, &series), Some(0.0), "{series}");
+        }
+    }
+    for reason in FullReason::VARIANTS {
+        let series = format!("tagwatch_full_listings_total{{reason=\"{reason}\"}}");
+        assert_eq!(sample(&text, &series), Some(0.0), "{series}");
+    }
+    metrics.listing(ListingKind::Probe, ListingResult::Unchanged);
+    metrics.listing(ListingKind::Probe, ListingResult::Unchanged);
+    metrics.listing(ListingKind::Probe, ListingResult::Changed);
+    metrics.full_listing(FullReason::ProbeChanged);
+    metrics.listing(ListingKind::Full, ListingResult::Changed);
+    let text = metrics.encode(&Caches::default());
+    let listings = |kind: &str, result: &str| {
+        let series =
+            format!("tagwatch_ucloud_listings_total{{kind=\"{kind}\",result=\"{result}\"}}");
+        sample(&text, &series)
+    };
+    assert_eq!(listings("probe", "unchanged"), Some(2.0));
+    assert_eq!(listings("probe", "changed"), Some(1.0));
+    assert_eq!(listings("full", "changed"), Some(1.0));
+    assert_eq!(listings("full", "failed"), Some(0.0));
+    assert_eq!(
+        sample(
+            &text,
+            "tagwatch_full_listings_total{reason=\"probe_changed\"}"
+        ),
+        Some(1.0)
     );
 }
 

@@ -85,6 +85,7 @@ pub struct EnvBuilder<'a> {
     operator_kubeconfig: Option<PathBuf>,
     images: Vec<String>,
     tags: Vec<(String, String)>,
+    order: Option<String>,
     operator: Option<Vec<String>>,
 }
 
@@ -123,6 +124,13 @@ impl<'a> EnvBuilder<'a> {
         self
     }
 
+    /// Serve `GetImageTag` pages in `order` (`newest`, `oldest` or `name`) instead of
+    /// newest first.
+    pub fn order(mut self, order: &str) -> Self {
+        self.order = Some(order.to_string());
+        self
+    }
+
     /// Start no operator: the test starts its own ([`Env::operator_process`]).
     pub fn without_operator(mut self) -> Self {
         self.operator = None;
@@ -150,12 +158,11 @@ impl<'a> EnvBuilder<'a> {
         };
         let public_key = format!("pub-{}", uuid::Uuid::new_v4().simple());
         let private_key = format!("pri-{}", uuid::Uuid::new_v4().simple());
-        let emulator = Emulator::start(&fixture(
-            &public_key,
-            &private_key,
-            &self.images,
-            &self.tags,
-        ));
+        let mut fixture = fixture(&public_key, &private_key, &self.images, &self.tags);
+        if let Some(order) = &self.order {
+            fixture.push_str(&format!("order: {order}\n"));
+        }
+        let emulator = Emulator::start(&fixture);
         let kubeconfig = control_plane.kubeconfig_path().to_path_buf();
         let mut env = Env {
             operator: None,
@@ -210,6 +217,7 @@ impl Env {
                 .iter()
                 .map(|(n, t)| (n.to_string(), t.to_string()))
                 .collect(),
+            order: None,
             operator: Some(Vec::new()),
         }
     }

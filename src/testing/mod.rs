@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 
 use crate::api::RECONCILE_REQUESTED_AT;
 use crate::api::v1alpha1::{
-    NotifyEvent, NotifyFormat, NotifyTarget, SecretReference, TagWatch, TagWatchStatus,
+    ListingOrder, ListingStatus, NewestPageStatus, NotifyEvent, NotifyFormat, NotifyTarget,
+    SecretReference, TagWatch, TagWatchStatus,
 };
 use crate::controller::conditions;
 use crate::controller::failure::FailureReason;
@@ -104,6 +105,24 @@ impl TagWatch {
     /// The same, synced and `Ready=True` at the Unix epoch.
     pub fn ready(self) -> TagWatch {
         self.synced(0, true)
+    }
+
+    /// The same with a `status.listing` as a full listing at `seconds` (Unix time) of
+    /// the current generation left it: newest first, `total` tags, the newest page at
+    /// offset 0 with `digest`.
+    pub fn listed(mut self, seconds: i64, total: i64, digest: &str) -> TagWatch {
+        let generation = self.metadata.generation;
+        self.status.get_or_insert_default().listing = Some(ListingStatus {
+            order: ListingOrder::NewestFirst,
+            total_count: total,
+            newest_page: Some(NewestPageStatus {
+                offset: 0,
+                digest: digest.to_string(),
+            }),
+            observed_generation: generation,
+            time: Time(jiff::Timestamp::from_second(seconds).expect("a time")),
+        });
+        self
     }
 
     /// The same with `status.tagCount` `count`.

@@ -10,10 +10,17 @@
 //! 3. **push**: new tags pushed to a sample of images, spread over one interval, until
 //!    each one's NewTag event was seen (or a deadline passed).
 //!
-//! Sources: the operator's `/metrics` (polls, schedule lag), the emulator's stats
-//! (UCloud requests), the apiserver's `apiserver_request_total` (status patches and
-//! event creates: every write the operator makes), `/proc` (RSS, CPU), and a watch on
-//! events (new-tag-to-event latency, missing and duplicated NewTag events).
+//! Sources: the operator's `/metrics` (polls, schedule lag, probes and full listings),
+//! the emulator's stats (UCloud requests), the apiserver's `apiserver_request_total`
+//! (status patches and event creates: every write the operator makes), `/proc` (RSS,
+//! CPU), and a watch on events (new-tag-to-event latency, missing and duplicated NewTag
+//! events).
+//!
+//! A configuration runs one [`Variant`] of the operator: this build as it is
+//! ([`Variant::Probes`]), this build listing every page at every poll
+//! (`--full-listing-every 1`, [`Variant::FullListings`]), or another build of it
+//! ([`Variant::Binary`], e.g. the code before a change), so that a benchmark can compare
+//! them in one run on the same machine.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -40,9 +47,38 @@ const PRIVATE_KEY: &str = "bench-private";
 pub const PAGE_SIZE: u64 = 100;
 const LAG_METRIC: &str = "tagwatch_poll_schedule_lag_seconds";
 
+/// Which operator a configuration runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// This build with its defaults: polls probe the newest page.
+    Probes,
+    /// This build with `--full-listing-every 1`: every poll lists every page.
+    FullListings,
+    /// Another `tagwatch` binary, named by the label, run with the common flags only.
+    Binary {
+        /// What the row calls it.
+        label: String,
+        /// The binary.
+        path: std::path::PathBuf,
+    },
+}
+
+impl Variant {
+    /// What the table calls it.
+    pub fn label(&self) -> &str {
+        match self {
+            Variant::Probes => "probes",
+            Variant::FullListings => "full listings",
+            Variant::Binary { label, .. } => label,
+        }
+    }
+}
+
 /// One configuration of the benchmark.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The operator.
+    pub variant: Variant,
     /// TagWatches, one image each.
     pub tagwatches: u32,
     /// Tags per image.
@@ -63,6 +99,9 @@ pub struct Config {
     pub python: Option<std::path::PathBuf>,
     /// Images the Python baseline polls once each.
     pub python_polls: u32,
+    /// Read the phase boundaries' counters only when no poll is in flight (for exact
+    /// counts; a large configuration is never quiet long enough).
+    pub settle: bool,
 }
 
 impl Config {
@@ -81,11 +120,19 @@ impl Config {
 }
 
 /// What the benchmark counts: totals so far, or what one phase added to them.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Counts {
     pub polls: f64,
     pub failed_polls: f64,
     pub ucloud_requests: u64,
+    /// UCloud requests as the operator counted them (`tagwatch_ucloud_requests_total`).
+    pub operator_requests: f64,
+    /// Probes that found the newest page as recorded.
+    pub probes_unchanged: f64,
+    /// Probes that saw a change (a full listing follows).
+    pub probes_changed: f64,
+    /// Full listings, every page.
+    pub full_listings: f64,
     pub status_patches: u64,
     pub event_creates: u64,
     pub other_writes: u64,
@@ -101,6 +148,10 @@ impl Counts {
             polls: self.polls - earlier.polls,
             failed_polls: self.failed_polls - earlier.failed_polls,
             ucloud_requests: self.ucloud_requests - earlier.ucloud_requests,
+            operator_requests: self.operator_requests - earlier.operator_requests,
+            probes_unchanged: self.probes_unchanged - earlier.probes_unchanged,
+            probes_changed: self.probes_changed - earlier.probes_changed,
+            full_listings: self.full_listings - earlier.full_listings,
             status_patches: self.status_patches - earlier.status_patches,
             event_creates: self.event_creates - earlier.event_creates,
             other_writes: self.other_writes - earlier.other_writes,
@@ -173,6 +224,8 @@ impl Counts {
 /// The benchmark's findings for one configuration.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
+    /// [`Variant::label`].
+    pub variant: String,
     pub tagwatches: u32,
     pub tags: u32,
     /// `spec.historyLimit`, when not the default.
@@ -253,11 +306,11 @@ impl Report {
     /// The header of [`Report::table_row`]'s Markdown table.
     pub fn table_header() -> String {
         [
-            "| TagWatches | tags | interval | synced in | peak RSS | steady RSS | cores | CPU/poll \
-             | polls/s | schedule lag p50 / p99 | new tag to event p50 / p99 \
+            "| operator | TagWatches | tags | interval | synced in | peak RSS | steady RSS | cores \
+             | CPU/poll | CPU/quiet poll | polls/s | schedule lag p50 / p99 | new tag to event p50 / p99 \
              | UCloud req/poll (quiet) | writes/poll quiet / push | NewTag pushed / missing / dup \
              | Python SDK CPU/poll (ratio) |",
-            "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|---|",
+            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|---|",
         ]
         .join("\n")
     }
@@ -266,12 +319,16 @@ impl Report {
     pub fn details(&self) -> String {
         let phase = |name: &str, p: &Phase| {
             format!(
-                "{name}: {:.1} s, {} polls ({} failed), {} UCloud requests, {} status patches, \
-                 {} event creates, {} other writes, {:.2} CPU s",
+                "{name}: {:.1} s, {} polls ({} failed), {} UCloud requests, probes {} unchanged \
+                 / {} changed, {} full listings, {} status patches, {} event creates, \
+                 {} other writes, {:.2} CPU s",
                 p.seconds,
                 p.counts.polls,
                 p.counts.failed_polls,
                 p.counts.ucloud_requests,
+                p.counts.probes_unchanged,
+                p.counts.probes_changed,
+                p.counts.full_listings,
                 p.counts.status_patches,
                 p.counts.event_creates,
                 p.counts.other_writes,
@@ -296,8 +353,9 @@ impl Report {
             None => "-".into(),
         };
         format!(
-            "| {} | {} | {} | {:.1} s | {} | {} | {:.3} | {} | {:.1} | {:.3} / {:.3} s \
+            "| {} | {} | {} | {} | {:.1} s | {} | {} | {:.3} | {} | {} | {:.1} | {:.3} / {:.3} s \
              | {:.1} / {:.1} s | {:.2} | {:.3} / {:.2} | {} / {} / {} | {} |",
+            self.variant,
             self.tagwatches,
             match self.history_limit {
                 Some(limit) => format!("{} (historyLimit {limit})", self.tags),
@@ -309,6 +367,7 @@ impl Report {
             mib(self.steady_rss_bytes),
             self.cores(),
             ms(self.cpu_per_poll()),
+            ms(self.quiet.counts.cpu_per_poll()),
             self.polls_per_second(),
             self.lag_quantile(0.5),
             self.lag_quantile(0.99),
@@ -350,7 +409,7 @@ pub async fn run(config: &Config) -> Report {
     let watch = tokio::spawn(watch_new_tags(namespace.api::<Event>(), seen.clone()));
     let qps = config.ucloud_qps.to_string();
     let concurrency = config.concurrency.to_string();
-    let args = [
+    let mut args = vec![
         "--namespaces",
         namespace.name(),
         "--endpoint",
@@ -362,11 +421,19 @@ pub async fn run(config: &Config) -> Report {
         "--concurrency",
         &concurrency,
     ];
+    let binary = match &config.variant {
+        Variant::Probes => tagwatch_binary(),
+        Variant::FullListings => {
+            args.extend(["--full-listing-every", "1"]);
+            tagwatch_binary()
+        }
+        Variant::Binary { path, .. } => path.clone(),
+    };
     let kube = control_plane.client().await;
     let before_start = read_counters(&kube, &emulator, None).await;
     let started = Instant::now();
     let operator = Operator::start_logging(
-        &tagwatch_binary(),
+        &binary,
         control_plane.kubeconfig_path(),
         &config.log_level,
         &args,
@@ -380,11 +447,11 @@ pub async fn run(config: &Config) -> Report {
         );
     wait_until_ready(&operator, config.tagwatches, sync_deadline).await;
     let synced_after = started.elapsed();
-    let synced = read_counters(&kube, &emulator, Some(&operator)).await;
+    let synced = boundary(config, &kube, &emulator, &operator).await;
     sampler.mark_steady();
 
     tokio::time::sleep(config.interval.mul_f64(1.2)).await;
-    let quiet_end = read_counters(&kube, &emulator, Some(&operator)).await;
+    let quiet_end = boundary(config, &kube, &emulator, &operator).await;
 
     let new_tags_before = new_tags_written(&operator).await;
     let pushes = push_tags(&emulator, config).await;
@@ -401,7 +468,7 @@ pub async fn run(config: &Config) -> Report {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let push_end = read_counters(&kube, &emulator, Some(&operator)).await;
+    let push_end = boundary(config, &kube, &emulator, &operator).await;
     watch.abort();
     // The baseline runs while the operator idles between polls.
     let python_cpu_per_poll = config
@@ -410,6 +477,7 @@ pub async fn run(config: &Config) -> Report {
         .map(|python| python_baseline(python, &emulator, config));
 
     let mut report = Report {
+        variant: config.variant.label().to_string(),
         tagwatches: config.tagwatches,
         tags: config.tags,
         history_limit: config.history_limit,
@@ -636,6 +704,16 @@ async fn read_counters(
         peak_rss_bytes = process.peak_rss_bytes;
         let scrape = operator.scrape().await.expect("scrape the operator");
         totals.polls = total(&scrape, "tagwatch_polls_total");
+        totals.operator_requests = total(&scrape, "tagwatch_ucloud_requests_total");
+        let listings = |kind, result| {
+            scrape.value_or_zero(
+                "tagwatch_ucloud_listings_total",
+                &[("kind", kind), ("result", result)],
+            )
+        };
+        totals.probes_unchanged = listings("probe", "unchanged");
+        totals.probes_changed = listings("probe", "changed");
+        totals.full_listings = total(&scrape, "tagwatch_full_listings_total");
         totals.failed_polls =
             totals.polls - scrape.value_or_zero("tagwatch_polls_total", &[("result", "Succeeded")]);
         totals.lag_buckets = histogram_buckets(&scrape, LAG_METRIC);
@@ -645,6 +723,44 @@ async fn read_counters(
         totals,
         peak_rss_bytes,
     }
+}
+
+/// The counters at a phase boundary; with [`Config::settle`], read when no poll is in
+/// flight: two readings in a row agree, and UHub answered exactly the requests the
+/// operator counted (a poll whose request is answered but not yet counted, or counted
+/// but not yet finished, would make one phase's counts inexact).
+async fn boundary(
+    config: &Config,
+    kube: &kube::Client,
+    emulator: &Emulator,
+    operator: &Operator,
+) -> Counters {
+    let mut last = read_counters(kube, emulator, Some(operator)).await;
+    if !config.settle {
+        return last;
+    }
+    let quiet = |c: &Counts| c.ucloud_requests as f64 == c.operator_requests;
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let next = read_counters(kube, emulator, Some(operator)).await;
+        let same = |c: &Counts| {
+            (
+                c.polls,
+                c.ucloud_requests,
+                c.probes_unchanged,
+                c.probes_changed,
+                c.full_listings,
+            )
+        };
+        if same(&next.totals) == same(&last.totals) && quiet(&next.totals) {
+            return next;
+        }
+        last = next;
+    }
+    panic!(
+        "the operator never paused polling for 20 ms in 200 tries: {:?}",
+        last.totals
+    );
 }
 
 /// `tagwatch_new_tags_total`: new tags whose status write succeeded.

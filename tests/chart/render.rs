@@ -149,6 +149,7 @@ fn defaults_render_a_cluster_wide_single_replica_install() {
             ("TAGWATCH_REGISTRY_HOST", "uhub.service.ucloud.cn"),
             ("TAGWATCH_UCLOUD_QPS", "10"),
             ("TAGWATCH_UCLOUD_BURST", "20"),
+            ("TAGWATCH_FULL_LISTING_EVERY", "100"),
             ("TAGWATCH_CONCURRENCY", "16"),
             ("TAGWATCH_METRICS_ADDR", "0.0.0.0:8080"),
             ("TAGWATCH_LOG_LEVEL", "info"),

@@ -10,5 +10,6 @@ mod health;
 mod monitoring;
 mod operator;
 mod plugin;
+mod probes;
 mod runtime;
 mod triggers;

@@ -1,10 +1,13 @@
 //! What one successful poll found, compared with what status recorded before: the one
 //! shape of a poll's result that status, events and notifications are all built from.
 //!
-//! [`observe`] filters the listed tags, orders them newest first, diffs them against the
-//! previous [`Snapshot`] ([`super::diff`]), lets the policy pick the latest tag and
-//! digests the tracked set ([`revision`]). Pure: the caller passes the previous state it
-//! read from status.
+//! [`observe`] filters the listed tags, orders them newest first and digests the tracked
+//! set ([`track`], [`revision`]), diffs them against the previous [`Snapshot`]
+//! ([`super::diff`]) and lets the policy pick the latest tag. A tracked set with the
+//! revision status recorded is the recorded set: nothing changed, and the window is not
+//! read (so a caller that does not hold it need not fetch it, see
+//! [`Tracked::recorded_as`]). Pure: the caller passes the previous state it read from
+//! status.
 
 use super::diff::{Changes, diff};
 use super::filter::TagFilter;
@@ -29,6 +32,38 @@ pub struct Previous<'a> {
     pub snapshot: Option<Snapshot<'a>>,
     /// The latest tag then.
     pub latest: Option<&'a str>,
+    /// The [`revision`] of the tracked set then.
+    pub revision: Option<&'a str>,
+}
+
+/// The tracked tags of one listing: filtered, newest first, with their revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tracked {
+    /// The tags the filter keeps, newest first.
+    pub tags: Vec<Tag>,
+    /// Their [`revision`].
+    pub revision: String,
+    /// How many tags UHub reported (`TotalCount`), before the filter.
+    pub upstream_total: u64,
+}
+
+impl Tracked {
+    /// Whether these are exactly the tags status recorded with `revision`: then nothing
+    /// changed, and [`observe_tracked`] does not read the previous window.
+    pub fn recorded_as(&self, revision: Option<&str>) -> bool {
+        revision == Some(self.revision.as_str())
+    }
+}
+
+/// Filters `listed`, orders the tracked tags newest first and digests them.
+pub fn track(selection: &Selection, listed: Vec<Tag>, upstream_total: u64) -> Tracked {
+    let mut tags = selection.filter.apply(listed);
+    sort_newest_first(&mut tags);
+    Tracked {
+        revision: revision(&tags),
+        tags,
+        upstream_total,
+    }
 }
 
 /// The result of a successful poll.
@@ -68,17 +103,32 @@ pub fn observe(
     upstream_total: u64,
     previous: Previous<'_>,
 ) -> Observation {
-    let mut tracked = selection.filter.apply(listed);
-    sort_newest_first(&mut tracked);
-    let changes = diff(previous.snapshot, &tracked);
-    let latest = selection.policy.select(&tracked).cloned();
+    observe_tracked(
+        selection,
+        track(selection, listed, upstream_total),
+        previous,
+    )
+}
+
+/// Observes `tracked` against `previous`: no changes at all when status recorded this
+/// very set ([`Tracked::recorded_as`]), else the [`diff`] with the previous window.
+pub fn observe_tracked(
+    selection: &Selection,
+    tracked: Tracked,
+    previous: Previous<'_>,
+) -> Observation {
+    let changes = match previous.snapshot {
+        Some(_) if tracked.recorded_as(previous.revision) => Changes::default(),
+        snapshot => diff(snapshot, &tracked.tags),
+    };
+    let latest = selection.policy.select(&tracked.tags).cloned();
     Observation {
-        revision: revision(&tracked),
-        upstream_total,
+        revision: tracked.revision,
+        upstream_total: tracked.upstream_total,
         changes,
         latest,
         previous_latest: previous.latest.map(str::to_string),
-        tracked,
+        tracked: tracked.tags,
     }
 }
 
@@ -104,6 +154,7 @@ mod tests {
                 tag_count: 1,
             }),
             latest: Some("v1"),
+            revision: Some("sha256:before"),
         };
         let listed = vec![tag("v1", "1"), tag("rc", "3"), tag("v2", "2")];
         let seen = observe(&selection(Some("^v")), listed, 3, previous);
@@ -115,6 +166,34 @@ mod tests {
         assert_eq!(seen.previous_latest.as_deref(), Some("v1"));
         assert!(seen.latest_changed());
         assert_eq!(seen.revision, revision(&seen.tracked));
+    }
+
+    #[test]
+    fn the_recorded_revision_means_no_changes_without_reading_the_window() {
+        let tags = vec![tag("v2", "2"), tag("v1", "1")];
+        let recorded = revision(&tags);
+        let previous = Previous {
+            // The window as a cache that does not hold it would give it: empty.
+            snapshot: Some(Snapshot {
+                window: &[],
+                tag_count: 2,
+            }),
+            latest: Some("v2"),
+            revision: Some(&recorded),
+        };
+        let seen = observe(&selection(None), tags.clone(), 2, previous);
+        assert_eq!(seen.changes, Changes::default());
+        assert!(!seen.latest_changed());
+        let grown = vec![tag("v3", "3"), tag("v2", "2"), tag("v1", "1")];
+        let seen = observe(&selection(None), grown, 3, previous);
+        assert_eq!(
+            seen.changes.added.len(),
+            3,
+            "another set is diffed with the window given, here an empty one"
+        );
+        let tracked = track(&selection(Some("^v")), tags, 2);
+        assert!(tracked.recorded_as(Some(&recorded)));
+        assert!(!tracked.recorded_as(None));
     }
 
     #[test]

@@ -252,6 +252,7 @@ fn a_pushed_signature_tag_changes_neither_the_latest_tag_nor_the_announcements()
                 tag_count: before.len(),
             }),
             latest: latest_before.as_deref(),
+            revision: None,
         };
         let selection = |signatures: bool| Selection {
             filter: TagFilter::new(None, &[])

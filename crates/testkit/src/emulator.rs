@@ -233,12 +233,35 @@ impl Emulator {
         name: &str,
         update_time: Option<&str>,
     ) -> Value {
+        self.put_tag(repo, image, name, update_time, None).await
+    }
+
+    /// Creates or updates a tag with `digest` (none when `None`); `updateTime` defaults
+    /// to now. Returns the admin answer.
+    pub async fn put_tag(
+        &self,
+        repo: &str,
+        image: &str,
+        name: &str,
+        update_time: Option<&str>,
+        digest: Option<&str>,
+    ) -> Value {
         let mut body = json!({ "repo": repo, "image": image, "name": name });
         if let Some(time) = update_time {
             body["updateTime"] = json!(time);
         }
+        if let Some(digest) = digest {
+            body["digest"] = json!(digest);
+        }
         self.admin_ok(reqwest::Method::POST, "tags", Some(body))
             .await
+    }
+
+    /// Serves `GetImageTag` pages in `order` from now on: `newest`, `oldest` or `name`.
+    pub async fn set_order(&self, order: &str) {
+        let body = json!({ "order": order });
+        self.admin_ok(reqwest::Method::PUT, "order", Some(body))
+            .await;
     }
 
     /// Removes a tag; false when it did not exist.

@@ -77,20 +77,24 @@ pub fn get_image_tag(state: &EmulatorState, params: &Params) -> Result<String, A
         });
     };
     check_project(image, params.non_empty("ProjectId"))?;
-    let tags: &[StoredTag] = match params.non_empty("TagName") {
-        Some(name) => image
-            .tag(name)
-            .map(std::slice::from_ref)
-            .unwrap_or_default(),
-        None => image.tags(),
+    let (total, shown): (usize, Vec<&StoredTag>) = match params.non_empty("TagName") {
+        Some(name) => {
+            let tags = image
+                .tag(name)
+                .map(std::slice::from_ref)
+                .unwrap_or_default();
+            (tags.len(), paging.of(tags).iter().collect())
+        }
+        None => (
+            image.tags().len(),
+            image.page_in(state.store.order(), paging.offset, paging.limit),
+        ),
     };
-    let shown = paging.of(tags);
     let mut out =
         String::with_capacity(96 + shown.iter().map(|t| t.json().len() + 1).sum::<usize>());
     let _ = write!(
         out,
-        r#"{{"Action":"GetImageTagResponse","RetCode":0,"TotalCount":{},"TagSet":["#,
-        tags.len()
+        r#"{{"Action":"GetImageTagResponse","RetCode":0,"TotalCount":{total},"TagSet":["#
     );
     for (i, tag) in shown.iter().enumerate() {
         if i > 0 {

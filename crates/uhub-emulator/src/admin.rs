@@ -6,7 +6,9 @@
 //! - `GET`, `PUT`, `DELETE /_emulator/faults`: read, replace, clear
 //!   [fault injection](super::faults);
 //! - `GET /_emulator/stats`: request counters ([`StatsSnapshot`](super::stats::StatsSnapshot));
-//!   `DELETE /_emulator/stats` zeroes them.
+//!   `DELETE /_emulator/stats` zeroes them;
+//! - `GET`, `PUT /_emulator/order` `{"order": "newest" | "oldest" | "name"}`: the order
+//!   `GetImageTag` serves tags in ([`TagOrder`]).
 //!
 //! Errors are `{"error": "..."}` with status 400 (bad request body) or 404.
 
@@ -25,7 +27,7 @@ use serde_json::{Value, json};
 
 use super::EmulatorState;
 use super::faults::FaultConfig;
-use super::fixture::TimeValue;
+use super::fixture::{TagOrder, TimeValue};
 use super::store::render_time;
 
 /// The body of `POST` and `DELETE /_emulator/tags` (`DELETE` reads only the key).
@@ -90,6 +92,14 @@ pub(super) fn router() -> Router<Arc<EmulatorState>> {
             get(get_faults).put(set_faults).delete(clear_faults),
         )
         .route("/_emulator/stats", get(get_stats).delete(reset_stats))
+        .route("/_emulator/order", get(get_order).put(set_order))
+}
+
+/// The body of `GET` and `PUT /_emulator/order`.
+#[derive(Clone, Copy, Debug, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRequest {
+    pub order: TagOrder,
 }
 
 /// The answer to any unknown path.
@@ -188,4 +198,16 @@ async fn get_stats(State(state): State<Arc<EmulatorState>>) -> AdminResult {
 async fn reset_stats(State(state): State<Arc<EmulatorState>>) -> AdminResult {
     state.stats.reset();
     to_json(state.stats.snapshot())
+}
+
+async fn get_order(State(state): State<Arc<EmulatorState>>) -> AdminResult {
+    to_json(OrderRequest {
+        order: state.store.order(),
+    })
+}
+
+async fn set_order(State(state): State<Arc<EmulatorState>>, body: Bytes) -> AdminResult {
+    let request: OrderRequest = parse(&body)?;
+    state.store.set_order(request.order);
+    to_json(request)
 }

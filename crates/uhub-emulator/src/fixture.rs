@@ -7,6 +7,7 @@
 //!     privateKey: "pri-1"
 //! maxLimit: 50                 # optional: larger Limit values are capped to this
 //! updateTimeFormat: datetime   # optional: datetime (default) | unix
+//! order: newest                # optional: newest (default, as UHub) | oldest | name
 //! images:
 //!   - repo: team
 //!     image: web
@@ -56,6 +57,19 @@ pub enum UpdateTimeFormat {
     Datetime,
     /// A JSON number: Unix seconds.
     Unix,
+}
+
+/// The order `GetImageTag` serves an image's tags in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TagOrder {
+    /// Newest `UpdateTime` first, ties by name: UHub's order.
+    #[default]
+    Newest,
+    /// Oldest first: the exact reverse.
+    Oldest,
+    /// By tag name, ascending, whatever the times.
+    Name,
 }
 
 /// A time as written in a fixture or an admin request: text in any format
@@ -164,6 +178,9 @@ pub struct Fixture {
     pub max_limit: Option<u32>,
     #[serde(default)]
     pub update_time_format: UpdateTimeFormat,
+    /// The order tags are served in; the admin API can change it at run time.
+    #[serde(default)]
+    pub order: TagOrder,
     #[serde(default)]
     pub images: Vec<ImageFixture>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

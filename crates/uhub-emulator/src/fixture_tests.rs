@@ -59,8 +59,19 @@ fn defaults_for_optional_settings() {
     assert_eq!(f.max_limit, None);
     assert_eq!(f.update_time_format, UpdateTimeFormat::Datetime);
     assert!(f.images.is_empty());
+    assert_eq!(f.order, TagOrder::Newest, "as UHub serves them");
     let f = Fixture::from_yaml(&minimal("updateTimeFormat: unix\n")).unwrap();
     assert_eq!(f.update_time_format, UpdateTimeFormat::Unix);
+    for (text, order) in [
+        ("newest", TagOrder::Newest),
+        ("oldest", TagOrder::Oldest),
+        ("name", TagOrder::Name),
+    ] {
+        let f = Fixture::from_yaml(&minimal(&format!("order: {text}\n"))).unwrap();
+        assert_eq!(f.order, order);
+    }
+    let message = invalid_message(&minimal("order: random\n"));
+    assert!(message.contains("order"), "{message}");
 }
 
 #[test]

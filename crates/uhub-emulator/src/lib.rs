@@ -21,7 +21,8 @@
 //! | 230 | `Params [Limit] not available: ...` | a parameter is malformed (`Offset`, `Limit`), or names nothing: `Params [RepoName] not available: repo "team" not found`, `Params [ImageName] not available: image "team/web" not found`, `Params [ProjectId] not available: image "team/web" is not in project "x"`, `Params [Body] not available: ...` for a body that does not parse |
 //! | 150, 153, any | `Service Unavailable (...)`, ... | [fault injection](faults): `retCode` (default 150); 153 beyond `qpsLimit` |
 //!
-//! `GetImageTag` lists tags newest first; `Limit` defaults to 20 and is capped at the
+//! `GetImageTag` lists tags newest first (oldest first or by name with the fixture's
+//! `order`, or after `PUT /_emulator/order`); `Limit` defaults to 20 and is capped at the
 //! fixture's `maxLimit`; `TagName` restricts the listing to that tag (empty when absent).
 //! An image with a `projectId` is visible only to requests naming that `ProjectId`.
 //!
@@ -55,7 +56,8 @@ use tokio::task::JoinHandle;
 pub use actions::DEFAULT_LIMIT;
 pub use faults::{FaultConfig, Faults};
 pub use fixture::{
-    Credential, Fixture, FixtureError, ImageFixture, TagFixture, TimeValue, UpdateTimeFormat,
+    Credential, Fixture, FixtureError, ImageFixture, TagFixture, TagOrder, TimeValue,
+    UpdateTimeFormat,
 };
 pub use stats::{Stats, StatsSnapshot};
 pub use store::Store;
@@ -183,6 +185,11 @@ impl EmulatorBuilder {
 
     pub fn update_time_format(mut self, format: UpdateTimeFormat) -> Self {
         self.fixture.update_time_format = format;
+        self
+    }
+
+    pub fn order(mut self, order: TagOrder) -> Self {
+        self.fixture.order = order;
         self
     }
 

@@ -1,18 +1,20 @@
 //! The emulator's registry content: images and their tags, kept newest first with each
-//! tag's `TagSet` JSON rendered once, so serving a page only concatenates text.
+//! tag's `TagSet` JSON rendered once, so serving a page only concatenates text; and the
+//! order pages are served in ([`TagOrder`]), which the admin API can change.
 //!
 //! Readers take a snapshot ([`Store::snapshot`], an `Arc` clone under a short read
 //! lock) and never hold a lock while serving; writers (the admin API) copy the one
 //! image they change and swap in a new catalog.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde_json::{Value, json};
 
 use sha2::{Digest, Sha256};
 
-use super::fixture::{Fixture, GeneratedImages, UpdateTimeFormat};
+use super::fixture::{Fixture, GeneratedImages, TagOrder, UpdateTimeFormat};
 use tags::{Tag, sort_newest_first, update_time::format_naive};
 
 /// One tag as served, with its `TagSet` entry pre-rendered.
@@ -81,6 +83,25 @@ impl Image {
     /// The tag called `name`.
     pub fn tag(&self, name: &str) -> Option<&StoredTag> {
         self.tags.iter().find(|t| t.tag.name == name)
+    }
+
+    /// The tags from `offset`, at most `limit` of them, with all of them served in
+    /// `order`.
+    pub fn page_in(&self, order: TagOrder, offset: usize, limit: usize) -> Vec<&StoredTag> {
+        match order {
+            TagOrder::Newest => page(&self.tags, offset, limit).iter().collect(),
+            TagOrder::Oldest => {
+                let count = self.tags.len();
+                let start = offset.min(count);
+                let end = offset.saturating_add(limit).min(count);
+                (start..end).map(|i| &self.tags[count - 1 - i]).collect()
+            }
+            TagOrder::Name => {
+                let mut all: Vec<&StoredTag> = self.tags.iter().collect();
+                all.sort_by(|a, b| a.tag.name.cmp(&b.tag.name));
+                page(&all, offset, limit).to_vec()
+            }
+        }
     }
 
     /// The newest tag, if any.
@@ -194,16 +215,36 @@ pub struct Upserted {
 #[derive(Debug)]
 pub struct Store {
     format: UpdateTimeFormat,
+    /// The [`TagOrder`] pages are served in, as its index in [`ORDERS`].
+    order: AtomicU8,
     catalog: RwLock<Arc<Catalog>>,
 }
 
+/// Every [`TagOrder`], indexed as [`Store`] keeps it.
+const ORDERS: [TagOrder; 3] = [TagOrder::Newest, TagOrder::Oldest, TagOrder::Name];
+
+fn order_index(order: TagOrder) -> u8 {
+    ORDERS.iter().position(|o| *o == order).unwrap_or(0) as u8
+}
+
 impl Store {
-    /// An empty store rendering times in `format`.
+    /// An empty store rendering times in `format`, serving newest first.
     pub fn new(format: UpdateTimeFormat) -> Self {
         Store {
             format,
+            order: AtomicU8::new(order_index(TagOrder::Newest)),
             catalog: RwLock::new(Arc::new(Catalog::default())),
         }
+    }
+
+    /// The order pages are served in.
+    pub fn order(&self) -> TagOrder {
+        ORDERS[usize::from(self.order.load(Ordering::Relaxed))]
+    }
+
+    /// Serves pages in `order` from now on.
+    pub fn set_order(&self, order: TagOrder) {
+        self.order.store(order_index(order), Ordering::Relaxed);
     }
 
     /// A store holding the fixture's images; tags without `updateTime` get `now`.
@@ -244,6 +285,7 @@ impl Store {
         }
         Store {
             format,
+            order: AtomicU8::new(order_index(fixture.order)),
             catalog: RwLock::new(Arc::new(catalog)),
         }
     }

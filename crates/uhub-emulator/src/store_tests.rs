@@ -158,3 +158,37 @@ fn generated_names_must_not_clash_with_listed_images() {
         "{error}"
     );
 }
+
+#[test]
+fn pages_are_served_in_the_store_s_order() {
+    let mut fixture = fixture(UpdateTimeFormat::Datetime);
+    fixture.images[0].tags.push(TagFixture {
+        name: "alpha".into(),
+        update_time: Some(TimeValue::Text("2025-01-01 00:00:00".into())),
+        digest: None,
+    });
+    let store = Store::from_fixture(&fixture, NOW);
+    let page = |offset, limit| -> Vec<String> {
+        let catalog = store.snapshot();
+        let image = catalog.image("team", "web").unwrap();
+        image
+            .page_in(store.order(), offset, limit)
+            .iter()
+            .map(|t| t.tag.name.clone())
+            .collect()
+    };
+    assert_eq!(store.order(), TagOrder::Newest);
+    assert_eq!(page(0, 10), ["default-time", "mid", "old", "alpha"]);
+    assert_eq!(page(1, 2), ["mid", "old"]);
+    store.set_order(TagOrder::Oldest);
+    assert_eq!(page(0, 10), ["alpha", "old", "mid", "default-time"]);
+    assert_eq!(page(1, 2), ["old", "mid"]);
+    assert_eq!(page(3, 5), ["default-time"]);
+    assert!(page(4, 5).is_empty());
+    store.set_order(TagOrder::Name);
+    assert_eq!(page(0, 10), ["alpha", "default-time", "mid", "old"]);
+    assert_eq!(page(2, 1), ["mid"]);
+    let mut oldest = fixture.clone();
+    oldest.order = TagOrder::Oldest;
+    assert_eq!(Store::from_fixture(&oldest, NOW).order(), TagOrder::Oldest);
+}

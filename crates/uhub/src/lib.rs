@@ -1,5 +1,5 @@
 //! A client for UCloud's UHub API: request signing, transport, response decoding, typed
-//! errors, retries and `GetImageTag` paging. It knows nothing of Kubernetes and can be
+//! errors, retries, `GetImageTag` paging and probes. It knows nothing of Kubernetes and can be
 //! used on its own (`examples/list_tags.rs`).
 //!
 //! A [`UhubClient`] is built once from a [`ClientConfig`] (endpoint, timeouts, body
@@ -30,6 +30,7 @@ pub mod error;
 pub mod get_image_tag;
 pub mod observe;
 pub mod paging;
+pub mod probe;
 mod rate_limit;
 pub mod retry;
 pub mod signature;
@@ -45,6 +46,7 @@ pub use error::{Error, ErrorKind, Failure};
 pub use get_image_tag::{GET_IMAGE_TAG, ImageRef, PageQuery};
 pub use observe::{RequestObserver, RequestOutcome};
 pub use paging::{DEFAULT_MAX_PAGES, DEFAULT_PAGE_SIZE, ListTagsRequest, TagListing};
+pub use probe::{NewestPage, Order, Probe};
 pub use retry::RetryPolicy;
 pub use wire::TagPage;
 

@@ -6,6 +6,10 @@
 //! pushed or removed at the front), pages overlap or skip: tags are de-duplicated by
 //! name (the latest copy wins) and the listing is marked not consistent. A server that
 //! never stops is refused after `max_pages` pages.
+//!
+//! A consistent listing also says in which order the server served the tags
+//! ([`Order`]) and which page holds the newest ones ([`NewestPage`]), for
+//! [probes](super::probe).
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -15,6 +19,7 @@ use super::client::{CallOptions, UhubClient};
 use super::credentials::Credentials;
 use super::error::Error;
 use super::get_image_tag::{GET_IMAGE_TAG, ImageRef, PageQuery};
+use super::probe::{NewestPage, Order, Probe};
 use super::wire::TagPage;
 use tags::{Tag, sort_newest_first};
 
@@ -67,6 +72,12 @@ pub struct TagListing {
     /// or the number of distinct tags differs from it): a tag may have been missed, and
     /// the next listing will see it.
     pub consistent: bool,
+    /// How the server ordered the tags ([`Order::Unordered`] when not consistent).
+    pub order: Order,
+    /// The page a probe fetches to see whether anything changed since this listing;
+    /// `None` when the listing was not consistent, the server reported no
+    /// `TotalCount`, or the tags span several pages in no known order.
+    pub newest_page: Option<NewestPage>,
 }
 
 impl UhubClient {
@@ -76,30 +87,76 @@ impl UhubClient {
         credentials: &Credentials,
         request: &ListTagsRequest,
     ) -> Result<TagListing, Error> {
-        let options = request
-            .timeout
-            .map_or_else(CallOptions::default, CallOptions::with_timeout);
+        self.list_tags_from(credentials, request, None).await
+    }
+
+    /// [`UhubClient::list_tags`], starting from `probe` when it fetched the first page
+    /// (offset 0): that page is not asked for again. Its requests are not counted in
+    /// the listing's.
+    pub async fn list_tags_from(
+        &self,
+        credentials: &Credentials,
+        request: &ListTagsRequest,
+        probe: Option<Probe>,
+    ) -> Result<TagListing, Error> {
         let mut pager = Pager::new(request.page_size, request.max_pages);
+        if let Some(probe) = probe.filter(|p| p.offset == 0) {
+            pager.absorb(probe.page);
+        }
         let mut requests = 0;
         while let Some(offset) = pager.next_offset()? {
-            let query = PageQuery {
-                image: &request.image,
-                tag_name: request.tag_name.as_deref(),
-                offset,
-                limit: request.page_size.get(),
-            };
-            let page: TagPage = self
-                .call_counted(
-                    credentials,
-                    GET_IMAGE_TAG,
-                    query.params(),
-                    options,
-                    &mut requests,
-                )
+            let page = self
+                .page(credentials, request, offset, &mut requests)
                 .await?;
             pager.absorb(page);
         }
         Ok(pager.finish(requests))
+    }
+
+    /// Fetches the one page `newest` names, for [`NewestPage::matches`]. A full listing
+    /// can start from it ([`UhubClient::list_tags_from`]) when it is the first page.
+    pub async fn probe(
+        &self,
+        credentials: &Credentials,
+        request: &ListTagsRequest,
+        newest: &NewestPage,
+    ) -> Result<Probe, Error> {
+        let mut requests = 0;
+        let page = self
+            .page(credentials, request, newest.offset, &mut requests)
+            .await?;
+        Ok(Probe {
+            offset: newest.offset,
+            page,
+            requests,
+        })
+    }
+
+    /// One `GetImageTag` page of `request` at `offset`, counting its requests.
+    async fn page(
+        &self,
+        credentials: &Credentials,
+        request: &ListTagsRequest,
+        offset: u64,
+        requests: &mut u32,
+    ) -> Result<TagPage, Error> {
+        let options = request
+            .timeout
+            .map_or_else(CallOptions::default, CallOptions::with_timeout);
+        let query = PageQuery {
+            image: &request.image,
+            tag_name: request.tag_name.as_deref(),
+            offset,
+            limit: request.page_size.get(),
+        };
+        self.call_counted(
+            credentials,
+            GET_IMAGE_TAG,
+            query.params(),
+            options,
+            requests,
+        )
+        .await
     }
 }
 
@@ -112,6 +169,9 @@ pub(crate) struct Pager {
     total: Option<u64>,
     total_changed: bool,
     done: bool,
+    /// How many tags the first page held: the server's page length.
+    first_page_len: usize,
+    /// Distinct tags in the order served.
     tags: Vec<Tag>,
     index: HashMap<String, usize>,
 }
@@ -126,6 +186,7 @@ impl Pager {
             total: None,
             total_changed: false,
             done: false,
+            first_page_len: 0,
             tags: Vec::with_capacity(expected),
             index: HashMap::with_capacity(expected),
         }
@@ -155,6 +216,9 @@ impl Pager {
         }
         self.total = page.total_count;
         let returned = page.tags.len() as u64;
+        if self.pages == 1 {
+            self.first_page_len = page.tags.len();
+        }
         if self.pages == 1 && page.total_count.is_some_and(|t| t > returned) {
             let more = page.total_count.unwrap_or(0).min(100_000) as usize;
             self.tags.reserve(more);
@@ -174,14 +238,28 @@ impl Pager {
     }
 
     pub fn finish(mut self, requests: u32) -> TagListing {
-        sort_newest_first(&mut self.tags);
         let distinct = self.tags.len() as u64;
+        let consistent = !self.total_changed && self.total.is_none_or(|t| t == distinct);
+        let order = if consistent {
+            Order::detect(&self.tags)
+        } else {
+            Order::Unordered
+        };
+        let newest_page = match self.total {
+            Some(total) if consistent => {
+                NewestPage::of(&self.tags, total, self.first_page_len, order)
+            }
+            _ => None,
+        };
+        sort_newest_first(&mut self.tags);
         TagListing {
-            consistent: !self.total_changed && self.total.is_none_or(|t| t == distinct),
+            consistent,
             total_count: self.total.unwrap_or(distinct),
             pages: self.pages,
             requests,
             tags: self.tags,
+            order,
+            newest_page,
         }
     }
 }

@@ -229,3 +229,85 @@ fn listing_is_sorted_newest_first_whatever_the_server_order() {
     assert_eq!(listing.tags, newest_first(20));
     assert_eq!(names(&listing)[..2], ["t00019", "t00018"]);
 }
+
+#[test]
+fn a_consistent_listing_records_its_order_and_newest_page() {
+    let newest = newest_first(250);
+    let (listing, _) = run(100, 10, |_, o, l| page(&newest, o, l, 100, Some(250)));
+    let listing = listing.unwrap();
+    assert_eq!(listing.order, Order::NewestFirst);
+    assert_eq!(
+        listing.newest_page,
+        Some(NewestPage {
+            offset: 0,
+            total_count: 250,
+            digest: crate::probe::page_digest(&newest[..100]),
+        })
+    );
+
+    let mut oldest = newest.clone();
+    oldest.reverse();
+    let (listing, _) = run(100, 10, |_, o, l| page(&oldest, o, l, 40, Some(250)));
+    let listing = listing.unwrap();
+    assert_eq!(listing.tags, newest, "sorted newest first all the same");
+    assert_eq!(listing.order, Order::OldestFirst);
+    let recorded = listing.newest_page.unwrap();
+    assert_eq!(recorded.offset, 210, "the server's 40-tag pages");
+    assert_eq!(recorded.digest, crate::probe::page_digest(&newest[..40]));
+}
+
+#[test]
+fn no_newest_page_without_a_known_order_a_total_count_or_consistency() {
+    let mut shuffled = newest_first(250);
+    shuffled.swap(3, 200);
+    let (listing, _) = run(100, 10, |_, o, l| page(&shuffled, o, l, 100, Some(250)));
+    let listing = listing.unwrap();
+    assert_eq!(
+        (listing.order, listing.newest_page),
+        (Order::Unordered, None)
+    );
+
+    let newest = newest_first(250);
+    let (listing, _) = run(100, 10, |_, o, l| page(&newest, o, l, 100, None));
+    let listing = listing.unwrap();
+    assert_eq!(listing.order, Order::NewestFirst);
+    assert_eq!(listing.newest_page, None, "no TotalCount to compare");
+
+    let (listing, _) = run(100, 10, |call, o, l| {
+        page(&newest, o, l, 100, Some(250 + u64::from(call)))
+    });
+    let listing = listing.unwrap();
+    assert!(!listing.consistent);
+    assert_eq!(
+        (listing.order, listing.newest_page),
+        (Order::Unordered, None)
+    );
+}
+
+#[test]
+fn a_single_page_is_probed_whatever_its_order() {
+    let mut shuffled = newest_first(30);
+    shuffled.swap(3, 20);
+    let (listing, _) = run(100, 10, |_, o, l| page(&shuffled, o, l, 100, Some(30)));
+    let listing = listing.unwrap();
+    assert_eq!(listing.order, Order::Unordered);
+    let recorded = listing.newest_page.unwrap();
+    assert_eq!((recorded.offset, recorded.total_count), (0, 30));
+    assert_eq!(recorded.digest, crate::probe::page_digest(&shuffled));
+}
+
+#[test]
+fn a_listing_can_start_from_the_probed_first_page() {
+    let newest = newest_first(250);
+    let mut pager = Pager::new(NonZeroU32::new(100).unwrap(), NonZeroU32::new(10).unwrap());
+    pager.absorb(page(&newest, 0, 100, 100, Some(250)));
+    let mut offsets = Vec::new();
+    while let Some(offset) = pager.next_offset().unwrap() {
+        offsets.push(offset);
+        pager.absorb(page(&newest, offset, 100, 100, Some(250)));
+    }
+    assert_eq!(offsets, [100, 200], "page one is not fetched again");
+    let listing = pager.finish(2);
+    assert_eq!(listing.tags, newest);
+    assert_eq!(listing.newest_page.unwrap().offset, 0);
+}

@@ -1,5 +1,6 @@
-//! The emulator binary's admin API (`/_emulator/`): tag changes, every fault kind and
-//! its scoping, and request counters, driven through the test helper.
+//! The emulator binary's admin API (`/_emulator/`): tag changes, the order tags are
+//! served in, every fault kind and its scoping, and request counters, driven through the
+//! test helper.
 
 use std::time::{Duration, Instant};
 
@@ -66,6 +67,33 @@ async fn pushed_tags_are_served_newest_first_and_deleted_ones_vanish() {
     assert!(emu.delete_tag("team", "web", "v2").await);
     assert!(!emu.delete_tag("team", "web", "v2").await);
     assert_eq!(names(&list(&emu, "team", "web").await), ["fresh", "v1"]);
+}
+
+#[tokio::test]
+async fn the_order_tags_are_served_in_changes_at_run_time() {
+    let fixture = format!("{FIXTURE}order: oldest\n");
+    let emu = Emulator::start_binary(&fixture);
+    for (name, time) in [("v0", "2026-10-01 08:00:00"), ("a9", "2026-11-05 08:00:00")] {
+        emu.push_tag("team", "web", name, Some(time)).await;
+    }
+    let (status, body) = emu.admin_request(Method::GET, "order", None).await;
+    assert_eq!((status, body), (200, json!({"order": "oldest"})));
+    assert_eq!(names(&list(&emu, "team", "web").await), ["v0", "v1", "a9"]);
+    emu.set_order("name").await;
+    assert_eq!(names(&list(&emu, "team", "web").await), ["a9", "v0", "v1"]);
+    emu.set_order("newest").await;
+    assert_eq!(names(&list(&emu, "team", "web").await), ["a9", "v1", "v0"]);
+    let (status, body) = emu
+        .admin_request(Method::PUT, "order", Some(json!({"order": "random"})))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(
+        error.contains("`random`") && error.contains("`newest`, `oldest`, `name`"),
+        "names the value and the choices: {body}"
+    );
+    let total = list(&emu, "team", "web").await.body["TotalCount"].clone();
+    assert_eq!(total, 3, "the count does not depend on the order");
 }
 
 #[tokio::test]
