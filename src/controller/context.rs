@@ -32,6 +32,8 @@ pub trait PollObserver: Send + Sync {
     fn listing(&self, kind: ListingKind, result: ListingResult);
     /// A poll listed every page, for `reason`.
     fn full_listing(&self, reason: FullReason);
+    /// A reconcile request of `spec.triggers` was made (`Triggered`) or failed.
+    fn trigger(&self, result: super::triggers::TriggerReason);
 }
 
 /// Observes nothing.
@@ -43,6 +45,7 @@ impl PollObserver for NoObserver {
     fn new_tags(&self, _: usize) {}
     fn listing(&self, _: ListingKind, _: ListingResult) {}
     fn full_listing(&self, _: FullReason) {}
+    fn trigger(&self, _: super::triggers::TriggerReason) {}
 }
 
 /// The operator's settings a reconcile reads (`tagwatch run` flags).

@@ -245,6 +245,11 @@ async fn trigger(
     let mut results = Vec::new();
     for pending in &status.pending_triggers {
         let result = triggers::attempt(&ctx.kube, &namespace, pending).await;
+        ctx.observer.trigger(
+            result
+                .as_ref()
+                .map_or_else(|e| e.reason(), |()| triggers::TriggerReason::Triggered),
+        );
         match &result {
             Ok(()) => {
                 tracing::info!(kind = %pending.kind, object = %pending.name, "reconcile requested")

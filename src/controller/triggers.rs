@@ -38,7 +38,9 @@ pub const MAX_AGE: Duration = Duration::from_secs(3600);
 pub const RETRY: Duration = Duration::from_secs(10);
 
 /// The `Triggered` condition's reasons (and `TriggerFailed` events' first word).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::Display)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::Display, strum::VariantArray,
+)]
 pub enum TriggerReason {
     /// Every request was made.
     Triggered,

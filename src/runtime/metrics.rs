@@ -28,6 +28,7 @@ use crate::api::conditions::SUCCEEDED;
 use crate::controller::context::PollObserver;
 use crate::controller::failure::FailureReason;
 use crate::controller::listing::{FullReason, ListingKind, ListingResult};
+use crate::controller::triggers::TriggerReason;
 use crate::notify::observe::{AttemptLabel, DeliveryObserver};
 use crate::notify::pending::GiveUp;
 
@@ -86,6 +87,8 @@ pub struct Metrics {
     rate_limit_wait: Histogram,
     listings: Family<ListingLabels, Counter>,
     full_listings: Family<ReasonLabels, Counter>,
+    /// Reconcile requests of `spec.triggers`, by result.
+    trigger_requests: Family<PollLabels, Counter>,
     new_tags: Counter,
     tags_tracked: Gauge,
     tagwatches: Family<ReadyLabels, Gauge>,
@@ -136,6 +139,7 @@ impl Metrics {
         let rate_limit_wait = Histogram::new(exponential_buckets(0.001, 4.0, 9));
         let listings = Family::<ListingLabels, Counter>::default();
         let full_listings = Family::<ReasonLabels, Counter>::default();
+        let trigger_requests = Family::<PollLabels, Counter>::default();
         let new_tags = Counter::default();
         let tags_tracked = Gauge::default();
         let tagwatches = Family::<ReadyLabels, Gauge>::default();
@@ -193,6 +197,11 @@ impl Metrics {
             "full_listings",
             "Polls that listed every page, by reason: unrecorded, unordered, spec_changed, requested, periodic, probe_changed or changed_while_paging",
             full_listings.clone(),
+        );
+        registry.register(
+            "trigger_requests",
+            "Reconcile requests of spec.triggers (one annotation patch each), by result: Triggered, ObjectNotFound, Forbidden, UnknownKind or TriggerFailed",
+            trigger_requests.clone(),
         );
         registry.register(
             "new_tags",
@@ -264,6 +273,11 @@ impl Metrics {
                 reason: reason.into(),
             });
         }
+        for &result in TriggerReason::VARIANTS {
+            trigger_requests.get_or_create_owned(&PollLabels {
+                result: result.into(),
+            });
+        }
         for ready in ["True", "False", "Unknown"] {
             tagwatches.get_or_create_owned(&ReadyLabels { ready });
         }
@@ -277,6 +291,7 @@ impl Metrics {
             rate_limit_wait,
             listings,
             full_listings,
+            trigger_requests,
             new_tags,
             tags_tracked,
             tagwatches,
@@ -345,6 +360,14 @@ impl PollObserver for Metrics {
         self.full_listings
             .get_or_create(&ReasonLabels {
                 reason: reason.into(),
+            })
+            .inc();
+    }
+
+    fn trigger(&self, result: TriggerReason) {
+        self.trigger_requests
+            .get_or_create(&PollLabels {
+                result: result.into(),
             })
             .inc();
     }

@@ -284,4 +284,15 @@ async fn a_forbidden_or_unknown_kind_gives_triggered_false_with_its_reason() {
             .ok_or(format!("Triggered {triggered:?}"))
     })
     .await;
+
+    // Each request counted by its result, for the TagwatchTriggersFailing alert.
+    let metrics = env.operator.as_ref().unwrap().scrape().await.unwrap();
+    let requests =
+        |result| metrics.value_or_zero("tagwatch_trigger_requests_total", &[("result", result)]);
+    assert!(
+        requests("Triggered") >= 1.0,
+        "the ImageRepository was annotated"
+    );
+    assert_eq!(requests("Forbidden"), 1.0);
+    assert_eq!(requests("UnknownKind"), 1.0);
 }
