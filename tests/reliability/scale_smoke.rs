@@ -53,13 +53,14 @@ async fn counts_hold(tags: u32) {
     let report = tagwatch::testing::scale::run(&config).await;
     let details = report.details();
     let pages = config.pages();
-    // Sync: each TagWatch polled once, listing every page (a status patch and an
-    // InitialSync event).
+    // Sync: each TagWatch polled once, listing every page (two status patches:
+    // `Reconciling` before the first poll of a generation, then the poll's result; and
+    // an InitialSync event).
     let sync = &report.sync.counts;
     assert_eq!(sync.polls, 100.0, "{details}");
     assert_eq!(sync.full_listings, 100.0, "{details}");
     requests_are_exact(&report.sync, pages, "sync");
-    assert_eq!(sync.status_patches, 100, "{details}");
+    assert_eq!(sync.status_patches, 200, "{details}");
     assert_eq!(sync.event_creates, 100, "{details}");
     // Quiet: every poll is one probe that finds nothing new, and writes nothing.
     let quiet = &report.quiet.counts;
