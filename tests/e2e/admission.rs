@@ -2,8 +2,7 @@
 //! documents it, and admission rejects invalid TagWatches with the messages
 //! docs/api.md promises (and accepts a valid one, with its defaults).
 
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use std::time::Duration;
 
@@ -23,21 +22,7 @@ fn kubectl_apply(namespace: &TestNamespace, name: &str, spec_yaml: &str) -> Outp
     let manifest = format!(
         "apiVersion: tagwatch.dev/v1alpha1\nkind: TagWatch\nmetadata:\n  name: {name}\nspec:\n{spec_yaml}"
     );
-    let mut kubectl = shared_control_plane()
-        .kubectl()
-        .args(["apply", "-n", namespace.name(), "-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running kubectl");
-    kubectl
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(manifest.as_bytes())
-        .expect("writing the manifest to kubectl");
-    kubectl.wait_with_output().expect("waiting for kubectl")
+    shared_control_plane().kubectl_apply(namespace.name(), &manifest)
 }
 
 /// Applies a TagWatch with `spec_yaml` in a fresh namespace, checks that kubectl

@@ -149,6 +149,28 @@ impl ControlPlane {
         kubectl_for(&self.kubeconfig)
     }
 
+    /// `kubectl apply -n namespace -f -` of `manifest` (YAML or JSON), its output
+    /// captured: the caller checks success or the refusal it expects.
+    pub fn kubectl_apply(&self, namespace: &str, manifest: &str) -> std::process::Output {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut kubectl = self
+            .kubectl()
+            .args(["apply", "-n", namespace, "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running kubectl");
+        kubectl
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(manifest.as_bytes())
+            .expect("writing the manifest to kubectl");
+        kubectl.wait_with_output().expect("waiting for kubectl")
+    }
+
     /// The built kubectl with `KUBECONFIG` in its environment rather than
     /// `--kubeconfig` on its command line: kubectl runs a plugin (`kubectl NAME ...`
     /// finding `kubectl-NAME` on `PATH`) only when no flag precedes the plugin's name,

@@ -38,22 +38,7 @@ pub fn install_crds(control_plane: &ControlPlane) {
 
 /// `kubectl apply -n namespace -f -` of `manifest` (JSON or YAML) on `control_plane`.
 pub fn apply(control_plane: &ControlPlane, namespace: &str, manifest: &str) {
-    use std::io::Write;
-    let mut kubectl = control_plane
-        .kubectl()
-        .args(["apply", "-n", namespace, "-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running kubectl");
-    kubectl
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(manifest.as_bytes())
-        .expect("writing the manifest to kubectl");
-    let output = kubectl.wait_with_output().expect("waiting for kubectl");
+    let output = control_plane.kubectl_apply(namespace, manifest);
     assert!(
         output.status.success(),
         "kubectl apply of\n{manifest}\n{}",
