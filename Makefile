@@ -159,7 +159,7 @@ $(GITOPS_CRDS)/.pinned: tests/tools/gitops/crds.sh
 ## luahealth (gopher-lua, as Argo CD runs health.lua), pinned in tests/tools/gitops.
 GITOPS_SRC := tests/tools/gitops
 GITOPS_BINARIES := $(addprefix $(TOOLS)/bin/,notification-controller kstatus luahealth)
-GITOPS_SOURCES := $(GITOPS_SRC)/go.mod $(GITOPS_SRC)/go.sum $(wildcard $(GITOPS_SRC)/cmd/*/*.go)
+GITOPS_SOURCES := $(GITOPS_SRC)/go.mod $(GITOPS_SRC)/go.sum $(wildcard $(GITOPS_SRC)/cmd/*/*.go $(GITOPS_SRC)/internal/*/*.go)
 .PHONY: gitops-tools
 gitops-tools: $(GITOPS_BINARIES)
 

@@ -5,14 +5,10 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"os"
-
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+	"tagwatch.dev/tests/tools/gitops/internal/objects"
 )
 
 type result struct {
@@ -22,44 +18,14 @@ type result struct {
 }
 
 func main() {
-	decoder := json.NewDecoder(os.Stdin)
-	encoder := json.NewEncoder(os.Stdout)
-	for {
-		var raw json.RawMessage
-		err := decoder.Decode(&raw)
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		// Decoded as clients decode objects: integers become int64.
-		var object unstructured.Unstructured
-		if err == nil {
-			err = object.UnmarshalJSON(raw)
-		}
+	objects.Each("kstatus", func(object *unstructured.Unstructured) any {
+		out := result{Name: object.GetName()}
+		computed, err := status.Compute(object)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "kstatus: reading JSON:", err)
-			os.Exit(2)
+			out.Status, out.Message = string(status.UnknownStatus), err.Error()
+		} else {
+			out.Status, out.Message = string(computed.Status), computed.Message
 		}
-		items := []unstructured.Unstructured{object}
-		if object.IsList() {
-			list, err := object.ToList()
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "kstatus: reading a List:", err)
-				os.Exit(2)
-			}
-			items = list.Items
-		}
-		for i := range items {
-			out := result{Name: items[i].GetName()}
-			computed, err := status.Compute(&items[i])
-			if err != nil {
-				out.Status, out.Message = string(status.UnknownStatus), err.Error()
-			} else {
-				out.Status, out.Message = string(computed.Status), computed.Message
-			}
-			if err := encoder.Encode(out); err != nil {
-				fmt.Fprintln(os.Stderr, "kstatus:", err)
-				os.Exit(2)
-			}
-		}
-	}
+		return out
+	})
 }

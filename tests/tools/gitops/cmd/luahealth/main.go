@@ -12,16 +12,16 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	luajson "layeh.com/gopher-json"
+
+	"tagwatch.dev/tests/tools/gitops/internal/objects"
 )
 
 type health struct {
@@ -47,41 +47,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "luahealth:", err)
 		os.Exit(2)
 	}
-	decoder := json.NewDecoder(os.Stdin)
-	encoder := json.NewEncoder(os.Stdout)
-	for {
-		var raw json.RawMessage
-		err := decoder.Decode(&raw)
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		// Decoded as clients decode objects: integers become int64.
-		var object unstructured.Unstructured
-		if err == nil {
-			err = object.UnmarshalJSON(raw)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "luahealth: reading JSON:", err)
-			os.Exit(2)
-		}
-		items := []unstructured.Unstructured{object}
-		if object.IsList() {
-			list, err := object.ToList()
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "luahealth: reading a List:", err)
-				os.Exit(2)
-			}
-			items = list.Items
-		}
-		for i := range items {
-			out := assess(string(script), items[i].Object, *openLibs)
-			out.Name = items[i].GetName()
-			if err := encoder.Encode(out); err != nil {
-				fmt.Fprintln(os.Stderr, "luahealth:", err)
-				os.Exit(2)
-			}
-		}
-	}
+	objects.Each("luahealth", func(object *unstructured.Unstructured) any {
+		out := assess(string(script), object.Object, *openLibs)
+		out.Name = object.GetName()
+		return out
+	})
 }
 
 func assess(script string, object map[string]any, openLibs bool) health {
