@@ -14,10 +14,14 @@ the current API; error null when accepted).
 
 import json
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
 from cloudevents.v1.http import from_http as strict_from_http
+
+# Requests are handled on concurrent threads: one record per line needs one writer at a time.
+OUTPUT = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -46,7 +50,10 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as error:  # the SDK's validation errors, reported to the test
             record["error"] = f"{type(error).__module__}.{type(error).__name__}: {error}"
             status = 400
-        print(json.dumps(record), flush=True)
+        line = json.dumps(record) + "\n"
+        with OUTPUT:
+            sys.stdout.write(line)
+            sys.stdout.flush()
         self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
