@@ -80,8 +80,11 @@ fn series(data: &Value) -> Result<Vec<Value>, String> {
 async fn prometheus_finds_data_for_every_panel_and_alert_and_fires_not_ready() {
     let mut env = Env::start("mon").await;
     env.ready_tagwatch("web", json!({})).await;
-    env.create_tagwatch(BROKEN, spec(json!({"secretRef": {"name": "absent"}})))
-        .await;
+    env.create_tagwatch(
+        BROKEN,
+        spec(json!({"secretRef": {"name": "absent"}, "interval": "10s"})),
+    )
+    .await;
     env.wait_for_ready(BROKEN, "False", "CredentialsNotFound", SETTLE)
         .await;
     let target = env.operator().metrics_url().replace("http://", "");

@@ -1,6 +1,9 @@
 //! The per-TagWatch series: `tagwatch_tagwatch_info` (always 1, its labels say where the
-//! TagWatch stands) and `tagwatch_tagwatch_last_sync_timestamp_seconds` (its
-//! `status.lastSyncTime`). Both are rebuilt from the controllers' caches at every scrape,
+//! TagWatch stands), `tagwatch_tagwatch_last_sync_timestamp_seconds` (its
+//! `status.lastSyncTime`), `tagwatch_tagwatch_ready_transition_timestamp_seconds` (when its
+//! `Ready` condition last changed status) and `tagwatch_tagwatch_interval_seconds` (its
+//! `spec.interval`), the last two so that an alert can say "not Ready for N of its own
+//! intervals" whatever each TagWatch's interval is. All are rebuilt from the controllers' caches at every scrape,
 //! so a TagWatch has exactly one series of each while it exists and none once it is
 //! deleted, and a changed label (a new latest tag, another reason) replaces its series
 //! instead of leaving the old one behind.
@@ -16,6 +19,7 @@ use prometheus_client::registry::{Registry, Unit};
 
 use crate::api::conditions::{self, READY};
 use crate::api::v1alpha1::TagWatch;
+use crate::controller::spec::Timing;
 
 /// The labels of `tagwatch_tagwatch_info`: the TagWatch, what it watches, and its state.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -67,6 +71,8 @@ pub(super) fn info_labels(tw: &TagWatch) -> InfoLabels {
 pub(super) struct PerTagWatch {
     info: Family<InfoLabels, Gauge>,
     last_sync: Family<ObjectLabels, Gauge<f64, AtomicU64>>,
+    ready_transition: Family<ObjectLabels, Gauge<f64, AtomicU64>>,
+    interval: Family<ObjectLabels, Gauge<f64, AtomicU64>>,
     /// Held from a refill until its text is encoded, so that concurrent scrapes never
     /// see each other's half-filled families.
     scrape: Mutex<()>,
@@ -76,6 +82,8 @@ impl PerTagWatch {
     pub fn register(registry: &mut Registry) -> Self {
         let info = Family::<InfoLabels, Gauge>::default();
         let last_sync = Family::<ObjectLabels, Gauge<f64, AtomicU64>>::default();
+        let ready_transition = Family::<ObjectLabels, Gauge<f64, AtomicU64>>::default();
+        let interval = Family::<ObjectLabels, Gauge<f64, AtomicU64>>::default();
         registry.register(
             "tagwatch_info",
             "One series per TagWatch served, always 1: what it watches, its latest tag, its Ready status and reason, whether it is suspended",
@@ -87,9 +95,23 @@ impl PerTagWatch {
             Unit::Seconds,
             last_sync.clone(),
         );
+        registry.register_with_unit(
+            "tagwatch_ready_transition_timestamp",
+            "lastTransitionTime of each TagWatch's Ready condition: when Ready last changed status (absent before the first condition)",
+            Unit::Seconds,
+            ready_transition.clone(),
+        );
+        registry.register_with_unit(
+            "tagwatch_interval",
+            "spec.interval of each TagWatch served (absent while it does not parse)",
+            Unit::Seconds,
+            interval.clone(),
+        );
         PerTagWatch {
             info,
             last_sync,
+            ready_transition,
+            interval,
             scrape: Mutex::new(()),
         }
     }
@@ -99,21 +121,37 @@ impl PerTagWatch {
         let guard = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
         self.info.clear();
         self.last_sync.clear();
+        self.ready_transition.clear();
+        self.interval.clear();
         for tw in tagwatches {
             let labels = info_labels(tw);
-            let synced = tw.status.as_ref().and_then(|s| s.last_sync_time.as_ref());
-            if let Some(time) = synced {
-                let object = ObjectLabels {
-                    namespace: labels.namespace.clone(),
-                    name: labels.name.clone(),
-                };
-                let seconds = time.0.as_millisecond() as f64 / 1000.0;
-                self.last_sync.get_or_create(&object).set(seconds);
+            let object = ObjectLabels {
+                namespace: labels.namespace.clone(),
+                name: labels.name.clone(),
+            };
+            let status = tw.status.as_ref();
+            if let Some(time) = status.and_then(|s| s.last_sync_time.as_ref()) {
+                self.last_sync
+                    .get_or_create(&object)
+                    .set(unix_seconds(&time.0));
+            }
+            let ready = status.and_then(|s| conditions::find(&s.conditions, READY));
+            if let Some(ready) = ready {
+                let changed = unix_seconds(&ready.last_transition_time.0);
+                self.ready_transition.get_or_create(&object).set(changed);
+            }
+            if let Ok(timing) = Timing::from_spec(&tw.spec.interval, None) {
+                let seconds = timing.interval.as_secs_f64();
+                self.interval.get_or_create(&object).set(seconds);
             }
             self.info.get_or_create(&labels).set(1);
         }
         guard
     }
+}
+
+fn unix_seconds(time: &jiff::Timestamp) -> f64 {
+    time.as_millisecond() as f64 / 1000.0
 }
 
 #[cfg(test)]
@@ -137,6 +175,10 @@ mod tests {
         format!("tagwatch_tagwatch_last_sync_timestamp_seconds{{namespace=\"ns\",name=\"{name}\"}}")
     }
 
+    fn per_object(family: &str, name: &str) -> String {
+        format!("tagwatch_tagwatch_{family}{{namespace=\"ns\",name=\"{name}\"}}")
+    }
+
     fn with_latest(mut tw: TagWatch, tag: &str) -> TagWatch {
         tw.status.get_or_insert_default().latest_tag = Some(tag.to_string());
         tw
@@ -147,7 +189,7 @@ mod tests {
         let tagwatch = |name: &str| TagWatch::test().named(name).in_namespace("ns");
         let ready = with_latest(tagwatch("ready").synced(1_700_000_000, true), "v1.2.0");
         let failing = tagwatch("failing").synced(1_600_000_000, false);
-        let new = tagwatch("new").with_spec(json!({"suspend": true}));
+        let new = tagwatch("new").with_spec(json!({"suspend": true, "interval": "90s"}));
         let metrics = Metrics::new();
         let caches = Caches::default();
         let (reader, mut writer) = store::<TagWatch>();
@@ -180,6 +222,13 @@ mod tests {
         assert_eq!(sample(&text, &last_sync("failing")), Some(1_600_000_000.0));
         assert_eq!(sample(&text, &last_sync("new")), None, "never synced");
         assert_eq!(text.matches("tagwatch_tagwatch_info{").count(), 3);
+        let transition = |name| per_object("ready_transition_timestamp_seconds", name);
+        assert_eq!(sample(&text, &transition("ready")), Some(1_700_000_000.0));
+        assert_eq!(sample(&text, &transition("failing")), Some(1_600_000_000.0));
+        assert_eq!(sample(&text, &transition("new")), None, "no condition yet");
+        let interval = |name| per_object("interval_seconds", name);
+        assert_eq!(sample(&text, &interval("ready")), Some(60.0), "{text}");
+        assert_eq!(sample(&text, &interval("new")), Some(90.0), "{text}");
 
         // A new latest tag replaces the series; a deleted TagWatch leaves none.
         writer.apply_watcher_event(&Event::Apply(with_latest(ready, "v1.3.0")));
@@ -190,6 +239,8 @@ mod tests {
         assert_eq!(sample(&text, &moved), Some(1.0), "{text}");
         assert_eq!(sample(&text, &failing_info), None, "{text}");
         assert_eq!(sample(&text, &last_sync("failing")), None, "{text}");
+        assert_eq!(sample(&text, &transition("failing")), None, "{text}");
+        assert_eq!(sample(&text, &interval("failing")), None, "{text}");
         assert_eq!(text.matches("tagwatch_tagwatch_info{").count(), 2);
     }
 
@@ -198,5 +249,7 @@ mod tests {
         let text = Metrics::new().encode(&Caches::default());
         assert!(!text.contains("tagwatch_tagwatch_info{"), "{text}");
         assert!(!text.contains("tagwatch_tagwatch_last_sync_timestamp_seconds{"));
+        assert!(!text.contains("tagwatch_tagwatch_interval_seconds{"));
+        assert!(!text.contains("tagwatch_tagwatch_ready_transition_timestamp_seconds{"));
     }
 }
