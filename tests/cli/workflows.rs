@@ -7,16 +7,9 @@ use std::process::{Command, Output};
 
 use testkit::paths::{repo_file, tool};
 
-const RELEASE: &str = ".github/workflows/release.yml";
+use crate::text;
 
-fn text(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+const RELEASE: &str = ".github/workflows/release.yml";
 
 /// `actionlint -verbose` in the git work tree `dir` (it lints `.github/workflows` of
 /// the work tree it runs in), after checking that shellcheck is there: without it
