@@ -42,7 +42,7 @@ clippy:
 
 ## test-deps: tools the test suite drives as users do.
 .PHONY: test-deps tty-deps
-test-deps: python-sdk controlplane-bin helm image-deps tty-deps krew gitops-crds gitops-tools prometheus-tools prometheus-operator-crds
+test-deps: python-sdk controlplane-bin helm image-deps tty-deps krew gitops-crds gitops-tools prometheus-tools prometheus-operator-crds actionlint
 
 ## tty-deps: util-linux's `script`, which gives a command a pseudo-terminal in the tests
 ## of terminal-only output (Debian's bsdutils; present on most machines).
@@ -202,6 +202,23 @@ $(PROMETHEUS_OPERATOR_CRDS):
 		| sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p') && \
 		cp $$dir/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml $(@D)/ && \
 		chmod u+w $(@D)/monitoring.coreos.com_prometheusrules.yaml
+	touch $@
+
+## actionlint: actionlint (github.com/rhysd/actionlint, pinned in tests/tools/actionlint),
+## which lints .github/workflows in the tests (skipped when current), and shellcheck from
+## Debian when it is missing: without it actionlint silently skips the `run:` scripts.
+ACTIONLINT_SRC := tests/tools/actionlint
+ACTIONLINT := $(TOOLS)/bin/actionlint
+.PHONY: actionlint
+actionlint: $(ACTIONLINT)
+	@if ! command -v shellcheck >/dev/null; then \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y shellcheck; \
+	fi
+
+$(ACTIONLINT): $(ACTIONLINT_SRC)/go.mod $(ACTIONLINT_SRC)/go.sum
+	cd $(ACTIONLINT_SRC) && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' \
+		-o $(CURDIR)/$(TOOLS)/bin/ tool
 	touch $@
 
 ## dashboard-png: docs/dashboard.png, the dashboard's time-series panels drawn with

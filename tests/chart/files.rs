@@ -1,5 +1,5 @@
-//! Files that must agree with each other: the chart's CRD with `crds/`, the chart's
-//! version with the crate's, and `deploy/manifests/` with the chart.
+//! Files that must agree with each other: the chart's CRD with `crds/`, and
+//! `deploy/manifests/` with the chart (the chart's version and metadata: metadata.rs).
 
 use std::process::Command;
 use testkit::helm;
@@ -20,20 +20,6 @@ fn chart_crd_is_identical_to_the_committed_crd() {
         "charts/tagwatch/crds/tagwatch.dev_tagwatches.yaml differs from crds/: \
          cp crds/tagwatch.dev_tagwatches.yaml charts/tagwatch/crds/"
     );
-}
-
-#[test]
-fn chart_version_and_app_version_are_the_crate_version() {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Chart {
-        version: String,
-        app_version: String,
-    }
-    let chart: Chart = serde_norway::from_str(&read("charts/tagwatch/Chart.yaml")).unwrap();
-    let crate_version = env!("CARGO_PKG_VERSION");
-    assert_eq!(chart.version, crate_version, "Chart.yaml version");
-    assert_eq!(chart.app_version, crate_version, "Chart.yaml appVersion");
 }
 
 #[test]

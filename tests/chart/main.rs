@@ -7,6 +7,7 @@ mod files;
 mod gitops;
 mod image;
 mod install;
+mod metadata;
 mod monitoring;
 mod operator;
 mod render;

@@ -7,22 +7,15 @@
 //! (`make krew` builds krew's binaries.)
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use testkit::paths::{repo_file, tool};
 
-const MANIFEST: &str = "deploy/krew/tagwatch.yaml";
+use crate::text;
 
-fn text(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+const MANIFEST: &str = "deploy/krew/tagwatch.yaml";
 
 #[test]
 fn krew_validates_the_manifest() {
