@@ -152,11 +152,17 @@ impl ControlPlane {
     /// `kubectl apply -n namespace -f -` of `manifest` (YAML or JSON), its output
     /// captured: the caller checks success or the refusal it expects.
     pub fn kubectl_apply(&self, namespace: &str, manifest: &str) -> std::process::Output {
+        self.kubectl_with_input(&["apply", "-n", namespace, "-f", "-"], manifest)
+    }
+
+    /// `kubectl args` with `input` on its stdin (e.g. `apply --server-side -f -`), its
+    /// output captured: the caller checks success or the refusal it expects.
+    pub fn kubectl_with_input(&self, args: &[&str], input: &str) -> std::process::Output {
         use std::io::Write;
         use std::process::Stdio;
         let mut kubectl = self
             .kubectl()
-            .args(["apply", "-n", namespace, "-f", "-"])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -166,8 +172,8 @@ impl ControlPlane {
             .stdin
             .take()
             .expect("piped stdin")
-            .write_all(manifest.as_bytes())
-            .expect("writing the manifest to kubectl");
+            .write_all(input.as_bytes())
+            .expect("writing kubectl's input");
         kubectl.wait_with_output().expect("waiting for kubectl")
     }
 
