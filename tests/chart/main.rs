@@ -1,6 +1,6 @@
 //! The install artefacts: the Helm chart (rendered, linted, applied, installed and run
-//! with its ServiceAccount's rights), the files generated from it, and the container
-//! image.
+//! with its ServiceAccount's rights), the files generated from it, the container
+//! image, and a release pushed to a local registry.
 
 mod cluster;
 mod files;
@@ -9,4 +9,5 @@ mod image;
 mod install;
 mod monitoring;
 mod operator;
+mod release;
 mod render;
