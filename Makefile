@@ -42,7 +42,8 @@ clippy:
 
 ## test-deps: tools the test suite drives as users do.
 .PHONY: test-deps tty-deps
-test-deps: python-sdk controlplane-bin helm image-deps tty-deps krew gitops-crds gitops-tools prometheus-tools prometheus-operator-crds actionlint
+test-deps: python-sdk controlplane-bin helm image-deps tty-deps krew gitops-crds gitops-tools prometheus-tools prometheus-operator-crds \
+	release-deps release-tools cargo-auditable actionlint
 
 ## tty-deps: util-linux's `script`, which gives a command a pseudo-terminal in the tests
 ## of terminal-only output (Debian's bsdutils; present on most machines).
@@ -248,6 +249,7 @@ HELM := $(TOOLS)/bin/helm
 # The image `make image` builds; tests run it.
 IMAGE ?= localhost/tagwatch:dev
 # A statically linked binary runs in a FROM scratch image (no libc in it).
+STATIC_RUSTFLAGS := -C target-feature=+crt-static
 IMAGE_RUST_TARGET := x86_64-unknown-linux-gnu
 IMAGE_BINARY := target/$(IMAGE_RUST_TARGET)/release/tagwatch
 # The build context: only the binary, so nothing else of the tree is sent.
@@ -269,9 +271,11 @@ $(TOOLS)/containers.conf: tests/image/containers.conf
 	mkdir -p $(@D)
 	cp $< $@
 
-## image-binary: the statically linked release binary the image holds.
-image-binary:
-	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release \
+## image-binary: the statically linked release binary the image holds, with its crate
+## list embedded by cargo-auditable (what syft reads for the release SBOM). `make release`
+## packages this same build, so CI compiles it once.
+image-binary: cargo-auditable
+	RUSTFLAGS='$(STATIC_RUSTFLAGS)' $(CARGO_AUDITABLE_BUILD) --release \
 		--target $(IMAGE_RUST_TARGET) --bin tagwatch
 
 ## image: build $(IMAGE) from deploy/Dockerfile (layers are reused when the binary is unchanged).
@@ -292,3 +296,79 @@ manifests: helm
 ## test-e2e: only the end-to-end tests; reuses `make controlplane` when KUBECONFIG points at it.
 test-e2e: controlplane-bin
 	$(CARGO) test --no-fail-fast --test e2e
+
+# ---------------------------------------------------------------------------
+# Release: `make release VERSION=x.y.z REGISTRY=host[:port]/path` builds both
+# architectures, pushes the multi-arch image and the chart, signs them and leaves the
+# release files in target/release/VERSION/ (scripts/release.sh; docs/release.md).
+# ---------------------------------------------------------------------------
+VERSION ?=
+REGISTRY ?=
+COSIGN_KEY ?=
+PLAIN_HTTP ?=
+REKOR ?= 1
+CARGO_AUDITABLE_VERSION := 0.7.7
+# `cargo auditable build`: cargo with the crate list embedded in the binary (.dep-v0).
+CARGO_AUDITABLE_BUILD := PATH=$(CURDIR)/$(TOOLS)/bin:$$PATH $(CARGO) auditable build
+ARM64_RUST_TARGET := aarch64-unknown-linux-gnu
+# Debian's cross toolchain links and compiles C (ring) for arm64.
+ARM64_CROSS_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+	CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
+RELEASE_APT_PACKAGES := gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
+	qemu-user-static shellcheck jq
+RELEASE_SRC := tests/tools/release
+RELEASE_BINARIES := $(addprefix $(TOOLS)/bin/,registry cosign)
+SBOM_SRC := tests/tools/sbom
+SYFT_VERSION := $(shell awk '$$1 == "github.com/anchore/syft" { print $$2 }' $(SBOM_SRC)/go.mod)
+
+.PHONY: release release-check release-deps release-tools release-binary-arm64 cargo-auditable
+
+## release: build, push and sign a release (VERSION must be Cargo.toml's version):
+##   make release VERSION=x.y.z REGISTRY=host[:port]/path [COSIGN_KEY=cosign.key] [PLAIN_HTTP=1] [REKOR=0]
+release: release-check release-deps release-tools cargo-auditable helm image-deps image-binary release-binary-arm64
+	VERSION='$(VERSION)' REGISTRY='$(REGISTRY)' COSIGN_KEY='$(COSIGN_KEY)' PLAIN_HTTP='$(PLAIN_HTTP)' \
+		REKOR='$(REKOR)' TOOLS_BIN=$(CURDIR)/$(TOOLS)/bin scripts/release.sh
+
+# Fails at once (before any build) when VERSION or REGISTRY is wrong.
+release-check:
+	@VERSION='$(VERSION)' REGISTRY='$(REGISTRY)' scripts/release.sh --check
+
+## release-deps: Debian's arm64 cross compiler and binutils, qemu user-mode emulation (to
+## run the arm64 binary in the tests), shellcheck (for actionlint), jq (scripts/release.sh
+## reads the pushed index with it), and the Rust targets.
+release-deps:
+	@missing=$$(for p in $(RELEASE_APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y $$missing; \
+	fi
+	@for t in $(ARM64_RUST_TARGET) $(IMAGE_RUST_TARGET); do \
+		rustup target list --installed | grep -qx $$t || rustup target add $$t; done
+
+## release-tools: the registry (CNCF distribution) and cosign (tests/tools/release) and
+## syft (tests/tools/sbom), from their pinned Go modules (skipped when current).
+release-tools: $(RELEASE_BINARIES) $(TOOLS)/bin/syft
+
+# One go build for both.
+$(RELEASE_BINARIES) &: $(RELEASE_SRC)/go.mod $(RELEASE_SRC)/go.sum
+	cd $(RELEASE_SRC) && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(CURDIR)/$(TOOLS)/bin/ tool
+	touch $(RELEASE_BINARIES)
+
+# syft prints the version stamped into main.version.
+$(TOOLS)/bin/syft: $(SBOM_SRC)/go.mod $(SBOM_SRC)/go.sum
+	cd $(SBOM_SRC) && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w -X main.version=$(SYFT_VERSION)' \
+		-o $(CURDIR)/$(TOOLS)/bin/ tool
+	touch $@
+
+## cargo-auditable: `cargo auditable`, installed into target/tools (skipped when present).
+cargo-auditable: $(TOOLS)/bin/.cargo-auditable-$(CARGO_AUDITABLE_VERSION)
+
+$(TOOLS)/bin/.cargo-auditable-$(CARGO_AUDITABLE_VERSION):
+	$(CARGO) install --locked --root $(CURDIR)/$(TOOLS) cargo-auditable@$(CARGO_AUDITABLE_VERSION)
+	touch $@
+
+## release-binary-arm64: the static arm64 binary, cross-compiled like image-binary.
+release-binary-arm64: release-deps cargo-auditable
+	$(ARM64_CROSS_ENV) RUSTFLAGS='$(STATIC_RUSTFLAGS)' $(CARGO_AUDITABLE_BUILD) --release \
+		--target $(ARM64_RUST_TARGET) --bin tagwatch

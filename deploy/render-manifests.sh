@@ -2,10 +2,12 @@
 # Prints deploy/manifests/tagwatch.yaml: the Helm chart rendered with its default values
 # for `kubectl apply -f` (release and namespace "tagwatch"), the CRD and the Namespace
 # included. `make manifests` writes it; tests/chart/files.rs checks it is current.
-# HELM names the helm binary (default: the one `make helm` installs).
+# HELM names the helm binary (default: the one `make helm` installs); CHART the chart
+# directory (default charts/tagwatch; `make release` renders its release copy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 helm=${HELM:-target/tools/bin/helm}
+chart=${CHART:-charts/tagwatch}
 kube_version=$(awk '$1 == "k8s.io/kubernetes" { sub(/^v/, "", $2); print $2 }' tests/controlplane/go.mod)
 
 cat <<'YAML'
@@ -25,5 +27,5 @@ YAML
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 HELM_CACHE_HOME=$scratch HELM_CONFIG_HOME=$scratch HELM_DATA_HOME=$scratch \
-  "$helm" template tagwatch charts/tagwatch --namespace tagwatch --include-crds \
+  "$helm" template tagwatch "$chart" --namespace tagwatch --include-crds \
   --kube-version "$kube_version"

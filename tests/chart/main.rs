@@ -1,6 +1,6 @@
 //! The install artefacts: the Helm chart (rendered, linted, applied, installed and run
-//! with its ServiceAccount's rights), the files generated from it, and the container
-//! image.
+//! with its ServiceAccount's rights), the files generated from it, the container
+//! image, and a release pushed to a local registry.
 
 mod cluster;
 mod files;
@@ -10,4 +10,5 @@ mod install;
 mod metadata;
 mod monitoring;
 mod operator;
+mod release;
 mod render;

@@ -56,11 +56,6 @@ pub struct NotificationController {
     _dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().unwrap().port()
-}
-
 impl NotificationController {
     /// Installs the CRDs and starts the controller against `control_plane`; returns
     /// once it answers `/readyz` and its receiver server listens.
@@ -70,7 +65,7 @@ impl NotificationController {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let log = dir.path().join("notification-controller.log");
         let file = std::fs::File::create(&log).expect("a log file");
-        let [metrics, health, events, receiver] = [(); 4].map(|()| free_port());
+        let [metrics, health, events, receiver] = [(); 4].map(|()| crate::free_port());
         let child = Command::new(binary)
             .env("KUBECONFIG", control_plane.kubeconfig_path())
             .args([

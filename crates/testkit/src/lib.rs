@@ -14,6 +14,7 @@
 //!   and the identities they give;
 //! - [`gitops`]: the CRDs of Flux and Argo CD, and Flux's notification-controller;
 //! - [`prometheus`]: Prometheus' own server and the chart's alert rules and dashboard;
+//! - [`registry`]: a local OCI registry (CNCF distribution) for the release tests;
 //! - [`openmetrics`], [`process_stats`], [`signal`], [`paths`].
 
 pub mod controlplane;
@@ -28,6 +29,7 @@ pub mod podman;
 pub mod process_stats;
 pub mod prometheus;
 pub mod receiver;
+pub mod registry;
 pub mod service_account;
 pub mod signal;
 pub mod tls;
@@ -37,3 +39,10 @@ pub mod uhub_client;
 pub use controlplane::{ControlPlane, TestNamespace, eventually};
 pub use emulator::Emulator;
 pub use operator::Operator;
+pub use registry::Registry;
+
+/// A port on 127.0.0.1 that was free a moment ago, for servers that take a fixed address.
+pub(crate) fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("the bound address").port()
+}

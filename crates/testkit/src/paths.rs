@@ -39,6 +39,25 @@ pub fn tools_file(relative: &str, make_target: &str) -> PathBuf {
     path
 }
 
+/// `make -C REPO --no-print-directory TARGETS` (e.g. `make image`), without the
+/// variables cargo sets for the running test: those (CARGO_PKG_VERSION_MAJOR, ...) would
+/// reach build scripts that watch them (ring's) and make a release build start over
+/// whenever it alternates with a build from a shell.
+pub fn make(targets: &[&str]) -> Command {
+    let mut make = Command::new("make");
+    make.arg("-C")
+        .arg(repo_root())
+        .arg("--no-print-directory")
+        .args(targets);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_") && !matches!(&*name, "CARGO_HOME" | "CARGO_TARGET_DIR") {
+            make.env_remove(&*name);
+        }
+    }
+    make
+}
+
 /// The Python interpreter of the virtual environment `make python-sdk` creates.
 pub fn python() -> PathBuf {
     tools_dir().join("venv/bin/python")

@@ -50,20 +50,8 @@ pub fn image() -> &'static str {
             installed.is_ok_and(|o| o.status.success()),
             "podman is missing: run `make image-deps` (part of `make test-deps`)"
         );
-        let mut make = Command::new("make");
-        make.arg("-C")
-            .arg(repo_root())
-            .args(["--no-print-directory", "image"])
-            .env("IMAGE", IMAGE);
-        // The variables cargo sets for this test (CARGO_PKG_VERSION_MAJOR, ...) would
-        // reach build scripts that watch them (ring's) and make the release build
-        // start over whenever it alternates with a build from a shell.
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            if name.starts_with("CARGO_") && !matches!(&*name, "CARGO_HOME" | "CARGO_TARGET_DIR") {
-                make.env_remove(&*name);
-            }
-        }
+        let mut make = crate::paths::make(&["image"]);
+        make.env("IMAGE", IMAGE);
         succeeded(make.output().expect("running make"), "make image");
     });
     IMAGE

@@ -147,10 +147,7 @@ impl Prometheus {
         });
         // JSON is YAML: the server reads it as its configuration.
         std::fs::write(dir.path().join("prometheus.yml"), config.to_string()).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = crate::free_port();
         let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
         let child = Command::new(tool("prometheus", "prometheus-tools"))
             .current_dir(dir.path())
