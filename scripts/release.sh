@@ -18,7 +18,8 @@
 # Pushes: the OCI index $REGISTRY/tagwatch:$VERSION (linux/amd64, linux/arm64), the chart
 # oci://$REGISTRY/charts/tagwatch $VERSION, cosign signatures of both, and a CycloneDX
 # SBOM attestation per platform. Leaves in target/release/$VERSION/: the two static
-# binaries, the chart, tagwatch.yaml (plain manifests), the SBOMs and digests.txt.
+# binaries, the chart, tagwatch.yaml (plain manifests), the SBOMs, the kubectl plugin
+# archives with their krew manifest (krew-tagwatch.yaml) and digests.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -170,7 +171,27 @@ chart_digest=$(awk '$1 == "Digest:" { print $2 }' "$work/helm-push.log")
 # --- 8. Plain manifests for this version and image: the pushed chart, rendered -------
 HELM=$helm CHART="$out/tagwatch-$VERSION.tgz" deploy/render-manifests.sh >"$out/tagwatch.yaml"
 
-# --- 9. What was pushed ----------------------------------------------------------------
+# --- 9. kubectl plugin archives and their krew manifest ------------------------------
+# One archive per architecture holding `kubectl-tagwatch` (the same static binary), named
+# as deploy/krew/tagwatch.yaml's URIs say; krew-tagwatch.yaml is that manifest with this
+# version and the archives' sha256 (what the krew-index pull request carries).
+krew_manifest=$(sed -E "s/v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]*)?([/_]|$)/v$VERSION\2/g" deploy/krew/tagwatch.yaml)
+for arch in amd64 arm64; do
+  archive=kubectl-tagwatch_v${VERSION}_linux_$arch.tar.gz
+  mkdir -p "$work/krew-$arch"
+  cp "$out/tagwatch-linux-$arch" "$work/krew-$arch/kubectl-tagwatch"
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$work/krew-$arch" \
+    -cf - kubectl-tagwatch | gzip -n >"$out/$archive"
+  sum=$(sha256sum "$out/$archive" | cut -d' ' -f1)
+  # The sha256 line that follows this architecture's uri.
+  krew_manifest=$(awk -v uri="$archive" -v sum="$sum" '
+    index($0, uri) { hit = 1 }
+    hit && /sha256:/ { sub(/"[0-9a-f]+"/, "\"" sum "\""); hit = 0 }
+    { print }' <<<"$krew_manifest")
+done
+printf '%s\n' "$krew_manifest" >"$out/krew-tagwatch.yaml"
+
+# --- 10. What was pushed ---------------------------------------------------------------
 {
   echo "$image:$VERSION $index_digest"
   for arch in amd64 arm64; do echo "$image:$VERSION linux/$arch ${digest[$arch]}"; done

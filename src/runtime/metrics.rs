@@ -9,6 +9,7 @@
 //! ([`per_tagwatch`]) a TagWatch's namespace, name, image, latest tag and Ready state.
 //! No Secret, key or URL appears in them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -97,7 +98,7 @@ pub struct Metrics {
     delivery_duration: Histogram,
     notifications_given_up: Family<ReasonLabels, Counter>,
     notifications_pending: Gauge,
-    per_tagwatch: PerTagWatch,
+    per_tagwatch: Arc<PerTagWatch>,
 }
 
 /// Fine below 2 s, where a healthy operator's schedule lag lies.
@@ -325,7 +326,7 @@ impl Metrics {
                 .set(count);
         }
         self.tags_tracked.set(caches::tags_tracked(&tagwatches));
-        let _refilled = self.per_tagwatch.refill(&tagwatches);
+        self.per_tagwatch.set(tagwatches);
         let mut text = String::new();
         encode(&mut text, &self.registry).expect("writing to a String cannot fail");
         text

@@ -215,6 +215,9 @@ async fn release_pushes_a_signed_two_arch_image_and_a_chart_that_installs_and_up
         "sbom-arm64.cdx.json",
         "sbom-arm64.spdx.json",
         "digests.txt",
+        "krew-tagwatch.yaml",
+        &format!("kubectl-tagwatch_v{VERSION}_linux_amd64.tar.gz"),
+        &format!("kubectl-tagwatch_v{VERSION}_linux_arm64.tar.gz"),
     ] {
         assert!(
             out.join(file).is_file(),
@@ -222,6 +225,8 @@ async fn release_pushes_a_signed_two_arch_image_and_a_chart_that_installs_and_up
             out.display()
         );
     }
+
+    krew_manifest_names_the_archives_by_checksum(&out);
 
     // 1. The index: exactly linux/amd64 and linux/arm64.
     let api = RegistryApi::new(&registry, "tagwatch/tagwatch");
@@ -464,6 +469,51 @@ async fn release_pushes_a_signed_two_arch_image_and_a_chart_that_installs_and_up
 }
 
 /// The operator container's image of `deployment`.
+/// The release's krew manifest passes krew's own validation and names each archive of
+/// this version with its sha256; each archive holds only `kubectl-tagwatch`, the
+/// architecture's released binary.
+fn krew_manifest_names_the_archives_by_checksum(out: &Path) {
+    // krew wants the file named after the plugin, as in the krew index.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest_path = dir.path().join("tagwatch.yaml");
+    std::fs::copy(out.join("krew-tagwatch.yaml"), &manifest_path).unwrap();
+    let output = Command::new(tool("validate-krew-manifest", "krew"))
+        .arg("-manifest")
+        .arg(&manifest_path)
+        .arg("-skip-install")
+        .output()
+        .expect("running validate-krew-manifest");
+    assert!(output.status.success(), "{}", text(&output));
+    let manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    let manifest: Value = serde_norway::from_str(&manifest).unwrap();
+    assert_eq!(manifest["spec"]["version"], format!("v{VERSION}"));
+    let platforms = manifest["spec"]["platforms"].as_array().unwrap();
+    assert_eq!(platforms.len(), 2, "{manifest}");
+    for platform in platforms {
+        let arch = platform["selector"]["matchLabels"]["arch"]
+            .as_str()
+            .unwrap();
+        let archive = format!("kubectl-tagwatch_v{VERSION}_linux_{arch}.tar.gz");
+        let uri = platform["uri"].as_str().unwrap();
+        assert!(uri.ends_with(&format!("/v{VERSION}/{archive}")), "{uri}");
+        let sum = Command::new("sha256sum")
+            .arg(out.join(&archive))
+            .output()
+            .unwrap();
+        let sum = String::from_utf8_lossy(&sum.stdout);
+        assert_eq!(platform["sha256"], sum.split_whitespace().next().unwrap());
+        let listing = Command::new("tar")
+            .arg("-tzf")
+            .arg(out.join(&archive))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&listing.stdout),
+            "kubectl-tagwatch\n"
+        );
+    }
+}
+
 fn container_image(deployment: &Deployment) -> String {
     let spec = deployment.spec.as_ref().expect("spec");
     let pod = spec.template.spec.as_ref().expect("pod spec");

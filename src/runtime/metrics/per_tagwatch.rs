@@ -3,152 +3,157 @@
 //! `status.lastSyncTime`), `tagwatch_tagwatch_ready_transition_timestamp_seconds` (when its
 //! `Ready` condition last changed status) and `tagwatch_tagwatch_interval_seconds` (its
 //! `spec.interval`), the last two so that an alert can say "not Ready for N of its own
-//! intervals" whatever each TagWatch's interval is. All are rebuilt from the controllers' caches at every scrape,
-//! so a TagWatch has exactly one series of each while it exists and none once it is
+//! intervals" whatever each TagWatch's interval is. A collector writes them from the
+//! controllers' caches at every scrape, borrowing every label from the cached objects
+//! (no per-series map to fill, hash or clear), so a TagWatch has exactly one series of each while it exists and none once it is
 //! deleted, and a changed label (a new latest tag, another reason) replaces its series
 //! instead of leaving the old one behind.
 
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::fmt;
+use std::sync::{Arc, Mutex};
 
-use kube::ResourceExt;
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::api::conditions::{self, READY};
 use crate::api::v1alpha1::TagWatch;
 use crate::controller::spec::Timing;
 
-/// The labels of `tagwatch_tagwatch_info`: the TagWatch, what it watches, and its state.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct InfoLabels {
-    pub namespace: String,
-    pub name: String,
-    pub repo: String,
-    pub image: String,
+const INFO_HELP: &str = "One series per TagWatch served, always 1: what it watches, its latest tag, its Ready status and reason, whether it is suspended";
+const LAST_SYNC_HELP: &str = "status.lastSyncTime of each TagWatch served: when a successful poll last wrote status (refreshed at least every --last-sync-refresh while polls succeed)";
+const READY_TRANSITION_HELP: &str = "lastTransitionTime of each TagWatch's Ready condition: when Ready last changed status (absent before the first condition)";
+const INTERVAL_HELP: &str =
+    "spec.interval of each TagWatch served (absent while it does not parse)";
+
+/// What one TagWatch's series say, borrowed from it: no label is copied or hashed, so
+/// a scrape of 10,000 TagWatches costs little more than writing their text.
+struct Series<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    repo: &'a str,
+    image: &'a str,
     /// `status.latestTag`, empty before the first successful poll.
-    pub latest_tag: String,
+    latest_tag: &'a str,
     /// The `Ready` condition's status: `True`, `False` or `Unknown` (no condition yet).
-    pub ready: String,
+    ready: &'a str,
     /// The `Ready` condition's reason (`Succeeded` or a failure reason), empty without one.
-    pub reason: String,
-    /// `spec.suspend`: `true` or `false`.
-    pub suspended: String,
+    reason: &'a str,
+    /// `spec.suspend`.
+    suspended: bool,
+    last_sync: Option<f64>,
+    ready_transition: Option<f64>,
+    interval: Option<f64>,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ObjectLabels {
-    namespace: String,
-    name: String,
-}
+impl<'a> Series<'a> {
+    fn of(tw: &'a TagWatch) -> Self {
+        let status = tw.status.as_ref();
+        let ready = status.and_then(|s| conditions::find(&s.conditions, READY));
+        Series {
+            namespace: tw.metadata.namespace.as_deref().unwrap_or_default(),
+            name: tw.metadata.name.as_deref().unwrap_or_default(),
+            repo: &tw.spec.repo_name,
+            image: &tw.spec.image_name,
+            latest_tag: status
+                .and_then(|s| s.latest_tag.as_deref())
+                .unwrap_or_default(),
+            ready: ready.map_or("Unknown", |c| c.status.as_str()),
+            reason: ready.map_or("", |c| c.reason.as_str()),
+            suspended: tw.spec.suspend,
+            last_sync: status
+                .and_then(|s| s.last_sync_time.as_ref())
+                .map(|t| unix_seconds(&t.0)),
+            ready_transition: ready.map(|c| unix_seconds(&c.last_transition_time.0)),
+            interval: Timing::from_spec(&tw.spec.interval, None)
+                .ok()
+                .map(|t| t.interval.as_secs_f64()),
+        }
+    }
 
-/// The labels `tw`'s info series has now.
-pub(super) fn info_labels(tw: &TagWatch) -> InfoLabels {
-    let ready = tw
-        .status
-        .as_ref()
-        .and_then(|s| conditions::find(&s.conditions, READY));
-    InfoLabels {
-        namespace: tw.namespace().unwrap_or_default(),
-        name: tw.name_any(),
-        repo: tw.spec.repo_name.clone(),
-        image: tw.spec.image_name.clone(),
-        latest_tag: tw
-            .status
-            .as_ref()
-            .and_then(|s| s.latest_tag.clone())
-            .unwrap_or_default(),
-        ready: ready.map_or_else(|| "Unknown".to_string(), |c| c.status.clone()),
-        reason: ready.map(|c| c.reason.clone()).unwrap_or_default(),
-        suspended: tw.spec.suspend.to_string(),
+    fn info_labels(&self) -> [(&'static str, &'a str); 8] {
+        [
+            ("namespace", self.namespace),
+            ("name", self.name),
+            ("repo", self.repo),
+            ("image", self.image),
+            ("latest_tag", self.latest_tag),
+            ("ready", self.ready),
+            ("reason", self.reason),
+            ("suspended", if self.suspended { "true" } else { "false" }),
+        ]
+    }
+
+    fn object_labels(&self) -> [(&'static str, &'a str); 2] {
+        [("namespace", self.namespace), ("name", self.name)]
     }
 }
 
-/// The per-TagWatch families, registered once.
-#[derive(Debug)]
+/// The per-TagWatch families: a collector registered once, encoding the TagWatches
+/// of the latest [`PerTagWatch::set`] at each scrape.
+#[derive(Debug, Default)]
 pub(super) struct PerTagWatch {
-    info: Family<InfoLabels, Gauge>,
-    last_sync: Family<ObjectLabels, Gauge<f64, AtomicU64>>,
-    ready_transition: Family<ObjectLabels, Gauge<f64, AtomicU64>>,
-    interval: Family<ObjectLabels, Gauge<f64, AtomicU64>>,
-    /// Held from a refill until its text is encoded, so that concurrent scrapes never
-    /// see each other's half-filled families.
-    scrape: Mutex<()>,
+    tagwatches: Mutex<Vec<Arc<TagWatch>>>,
 }
 
 impl PerTagWatch {
-    pub fn register(registry: &mut Registry) -> Self {
-        let info = Family::<InfoLabels, Gauge>::default();
-        let last_sync = Family::<ObjectLabels, Gauge<f64, AtomicU64>>::default();
-        let ready_transition = Family::<ObjectLabels, Gauge<f64, AtomicU64>>::default();
-        let interval = Family::<ObjectLabels, Gauge<f64, AtomicU64>>::default();
-        registry.register(
-            "tagwatch_info",
-            "One series per TagWatch served, always 1: what it watches, its latest tag, its Ready status and reason, whether it is suspended",
-            info.clone(),
-        );
-        registry.register_with_unit(
-            "tagwatch_last_sync_timestamp",
-            "status.lastSyncTime of each TagWatch served: when a successful poll last wrote status (refreshed at least every --last-sync-refresh while polls succeed)",
-            Unit::Seconds,
-            last_sync.clone(),
-        );
-        registry.register_with_unit(
-            "tagwatch_ready_transition_timestamp",
-            "lastTransitionTime of each TagWatch's Ready condition: when Ready last changed status (absent before the first condition)",
-            Unit::Seconds,
-            ready_transition.clone(),
-        );
-        registry.register_with_unit(
-            "tagwatch_interval",
-            "spec.interval of each TagWatch served (absent while it does not parse)",
-            Unit::Seconds,
-            interval.clone(),
-        );
-        PerTagWatch {
-            info,
-            last_sync,
-            ready_transition,
-            interval,
-            scrape: Mutex::new(()),
-        }
+    pub fn register(registry: &mut Registry) -> Arc<Self> {
+        let collector = Arc::new(PerTagWatch::default());
+        registry.register_collector(Box::new(Arc::clone(&collector)));
+        collector
     }
 
-    /// Replaces every series with those of `tagwatches`; encode while holding the guard.
-    pub fn refill(&self, tagwatches: &[Arc<TagWatch>]) -> MutexGuard<'_, ()> {
-        let guard = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
-        self.info.clear();
-        self.last_sync.clear();
-        self.ready_transition.clear();
-        self.interval.clear();
-        for tw in tagwatches {
-            let labels = info_labels(tw);
-            let object = ObjectLabels {
-                namespace: labels.namespace.clone(),
-                name: labels.name.clone(),
-            };
-            let status = tw.status.as_ref();
-            if let Some(time) = status.and_then(|s| s.last_sync_time.as_ref()) {
-                self.last_sync
-                    .get_or_create(&object)
-                    .set(unix_seconds(&time.0));
-            }
-            let ready = status.and_then(|s| conditions::find(&s.conditions, READY));
-            if let Some(ready) = ready {
-                let changed = unix_seconds(&ready.last_transition_time.0);
-                self.ready_transition.get_or_create(&object).set(changed);
-            }
-            if let Ok(timing) = Timing::from_spec(&tw.spec.interval, None) {
-                let seconds = timing.interval.as_secs_f64();
-                self.interval.get_or_create(&object).set(seconds);
-            }
-            self.info.get_or_create(&labels).set(1);
-        }
-        guard
+    /// The TagWatches the next encoding shows (a complete snapshot of the caches, so
+    /// concurrent scrapes each see one whole set).
+    pub fn set(&self, tagwatches: Vec<Arc<TagWatch>>) {
+        *self.tagwatches.lock().unwrap_or_else(|e| e.into_inner()) = tagwatches;
     }
 }
+
+impl Collector for PerTagWatch {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        let tagwatches = self
+            .tagwatches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let series: Vec<Series> = tagwatches.iter().map(|tw| Series::of(tw)).collect();
+        let mut family =
+            encoder.encode_descriptor("tagwatch_info", INFO_HELP, None, MetricType::Gauge)?;
+        for one in &series {
+            let labels = one.info_labels();
+            ConstGauge::new(1i64).encode(family.encode_family(&labels)?)?;
+        }
+        let seconds: [SecondsFamily; 3] = [
+            ("tagwatch_last_sync_timestamp", LAST_SYNC_HELP, |s| {
+                s.last_sync
+            }),
+            (
+                "tagwatch_ready_transition_timestamp",
+                READY_TRANSITION_HELP,
+                |s| s.ready_transition,
+            ),
+            ("tagwatch_interval", INTERVAL_HELP, |s| s.interval),
+        ];
+        for (name, help, value) in seconds {
+            let mut family =
+                encoder.encode_descriptor(name, help, Some(&Unit::Seconds), MetricType::Gauge)?;
+            for one in &series {
+                if let Some(value) = value(one) {
+                    let labels = one.object_labels();
+                    ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A family of one value in seconds per TagWatch: name, help, and the value (none: no
+/// series for that TagWatch).
+type SecondsFamily = (&'static str, &'static str, fn(&Series) -> Option<f64>);
 
 fn unix_seconds(time: &jiff::Timestamp) -> f64 {
     time.as_millisecond() as f64 / 1000.0
