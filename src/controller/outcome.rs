@@ -235,6 +235,14 @@ pub fn needs_write(
     };
     let mut unchanged = next.clone();
     unchanged.last_sync_time = Some(before.clone());
+    // The recorded window follows from the tracked set (its revision) and the spec (its
+    // generation); the cached TagWatch does not hold it, so a full listing that found
+    // the same set must not read as a change of `tags`.
+    if next.revision == previous.revision
+        && next.observed_generation == previous.observed_generation
+    {
+        unchanged.tags = previous.tags.clone();
+    }
     if let (Some(listing), Some(recorded)) = (&mut unchanged.listing, &previous.listing) {
         listing.time = recorded.time.clone();
     }

@@ -322,7 +322,17 @@ fn a_poll_that_changed_nothing_writes_only_when_last_sync_time_is_stale() {
         std::time::Duration::ZERO
     ));
 
+    // The cached TagWatch holds no tags: a full listing of the same set is no change.
+    let mut cached = first.clone();
+    cached.tags = Vec::new();
+    assert!(!needs_write(Some(&cached), &quiet(&tw, 160), refresh));
+    assert!(needs_write(Some(&cached), &quiet(&tw, 700), refresh));
+
     let changed = listing(&tw, vec![tag("v3", 3)], 160).status;
+    assert!(
+        needs_write(Some(&cached), &changed, refresh),
+        "new tags are written, also over a cached status"
+    );
     assert!(
         needs_write(Some(&first), &changed, refresh),
         "new tags are written"
