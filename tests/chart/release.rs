@@ -31,6 +31,7 @@ use tagwatch::api::v1alpha1::TagWatch;
 use testkit::Registry;
 use testkit::controlplane::{ControlPlane, TestNamespace, eventually};
 use testkit::helm::helm;
+use testkit::output_text as text;
 use testkit::paths::{make, repo_file, tool};
 use testkit::podman::{podman, podman_stdout, succeeded};
 
@@ -83,14 +84,6 @@ fn cosign_verify(command: &str, key: &Path, reference: &str, extra: &[&str]) -> 
     args.extend_from_slice(extra);
     args.push(reference);
     cosign(&args)
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// `helm args`, panicking with its output when it fails.

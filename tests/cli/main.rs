@@ -9,12 +9,4 @@ mod tags;
 mod tags_vs_emulator;
 mod workflows;
 
-/// A finished command's exit code, stdout and stderr, for assertion messages.
-fn text(output: &std::process::Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use testkit::output_text as text;

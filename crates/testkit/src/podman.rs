@@ -33,10 +33,8 @@ pub fn podman_stdout(args: &[&str]) -> String {
 pub fn succeeded(output: Output, what: &str) -> String {
     assert!(
         output.status.success(),
-        "{what}: {}\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+        "{what}: {}",
+        crate::output_text(&output)
     );
     String::from_utf8(output.stdout).expect("UTF-8 output")
 }
