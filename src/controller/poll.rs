@@ -54,10 +54,11 @@ pub async fn poll(
     Ok(polled)
 }
 
-/// What a poll needs: the spec compiled, the credentials and the request.
+/// What a poll needs: the spec's timing, the credentials and the request. (The tag
+/// selection is compiled only for a full listing: a probe is made only after a full
+/// listing of the same generation compiled it without error.)
 struct Prepared {
     interval: Duration,
-    selection: Selection,
     credentials: Credentials,
     request: ListTagsRequest,
 }
@@ -65,7 +66,6 @@ struct Prepared {
 async fn prepare(tw: &TagWatch, ctx: &Context) -> Result<Prepared, PollFailure> {
     let spec = &tw.spec;
     let timing = Timing::from_spec(&spec.interval, spec.timeout.as_deref())?;
-    let selection = selection(spec)?;
     let namespace = tw.namespace().unwrap_or_default();
     let secret = spec.secret_ref.as_ref().map(|r| r.name.as_str());
     let credentials = ctx.credentials.resolve(&namespace, secret).await?;
@@ -78,7 +78,6 @@ async fn prepare(tw: &TagWatch, ctx: &Context) -> Result<Prepared, PollFailure> 
     request.timeout = Some(timing.timeout);
     Ok(Prepared {
         interval: timing.interval,
-        selection,
         credentials,
         request,
     })
@@ -92,7 +91,6 @@ async fn poll_uhub(
 ) -> Result<Result<Polled, PollFailure>, freshness::Error> {
     let Prepared {
         interval,
-        selection,
         credentials,
         request,
     } = prepared;
@@ -130,6 +128,10 @@ async fn poll_uhub(
         }
         Plan::Full(reason) => (reason, None),
     };
+    let selection: Selection = match selection(&tw.spec) {
+        Ok(selection) => selection,
+        Err(invalid) => return Ok(Err(invalid.into())),
+    };
     ctx.observer.full_listing(reason);
     let mut requests = probe.as_ref().map_or(0, |p| p.requests);
     let list = |probe: Option<Probe>| async move {
@@ -156,7 +158,7 @@ async fn poll_uhub(
         };
     }
     requests += listing.requests;
-    let tracked = track(selection, listing.tags, listing.total_count);
+    let tracked = track(&selection, listing.tags, listing.total_count);
     tracing::debug!(
         listing = %ListingKind::Full,
         tags = tracked.tags.len(),
@@ -184,7 +186,7 @@ async fn poll_uhub(
         ListingResult::Changed
     };
     ctx.observer.listing(ListingKind::Full, result);
-    let seen = observe_tracked(selection, tracked, recorded.previous());
+    let seen = observe_tracked(&selection, tracked, recorded.previous());
     Ok(Ok(Polled::Listed(Box::new(Listed {
         seen,
         order: listing.order,

@@ -3,7 +3,9 @@
 //! Secrets, so that a Secret change wakes the TagWatches that reference it (for UCloud
 //! credentials or a notification target) and drops its cached credentials (replayed
 //! listings are not changes, see [`super::secret_changes`]), and woken by
-//! the notifier when a delivery attempt ends. Stops gracefully on the shutdown signal.
+//! the notifier when a delivery attempt ends. Of a TagWatch's own changes only a new
+//! generation or a requested poll wakes it ([`spec_or_requested_poll`]). Stops gracefully
+//! on the shutdown signal.
 
 use std::sync::Arc;
 
@@ -13,7 +15,7 @@ use kube::ResourceExt;
 use kube::api::{Api, PartialObjectMeta};
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::{PredicateConfig, WatchStreamExt, watcher};
 
 use super::caches::Caches;
 use super::secret_changes::SecretVersions;
@@ -65,7 +67,8 @@ pub async fn run(
             .default_backoff()
             .modify(strip_for_cache)
             .reflect(writer)
-            .touched_objects();
+            .touched_objects()
+            .predicate_filter(spec_or_requested_poll, PredicateConfig::default());
         let controller = Controller::for_stream(trigger, store.clone())
             .with_config(controller::Config::default().concurrency(concurrency))
             .reconcile_on(ctx.notifier.wakeups(namespace.clone()));
@@ -94,6 +97,22 @@ pub async fn run(
             })
     });
     join_all(controllers).await;
+}
+
+/// What a watched change must alter to wake a TagWatch's reconcile: its generation (the
+/// spec) or its `reconcile-requested-at` annotation. Status writes, the operator's own
+/// above all (two per new generation: `Reconciling`, then the result), wake nothing: a
+/// reconcile they woke would find nothing due, and would first read the TagWatch from
+/// the apiserver whenever the cache had not yet caught up with the second write. The
+/// cache still takes every change; polls, retries and deliveries come back by requeue.
+fn spec_or_requested_poll(tw: &TagWatch) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    tw.metadata.generation.hash(&mut hasher);
+    tw.annotations()
+        .get(crate::api::RECONCILE_REQUESTED_AT)
+        .hash(&mut hasher);
+    Some(hasher.finish())
 }
 
 /// The annotation `kubectl apply` keeps a copy of the whole object in.

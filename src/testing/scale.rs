@@ -440,11 +440,14 @@ pub async fn run(config: &Config) -> Report {
     );
     let sampler = RssSampler::start(operator.pid());
 
-    let sync_deadline = Duration::from_secs(120)
-        + Duration::from_secs_f64(
-            f64::from(config.tagwatches) * config.pages() as f64 / f64::from(config.ucloud_qps)
-                * 3.0,
-        );
+    // The first sync is bound by UCloud's rate limit or by the apiserver (two status
+    // writes and an event per TagWatch; about 30 TagWatches a second of 1,000 tags on
+    // two cores): three times the slower of the two, and two minutes.
+    let by_qps =
+        f64::from(config.tagwatches) * config.pages() as f64 / f64::from(config.ucloud_qps);
+    let by_apiserver = f64::from(config.tagwatches) / 30.0;
+    let sync_deadline =
+        Duration::from_secs(120) + Duration::from_secs_f64(by_qps.max(by_apiserver) * 3.0);
     wait_until_ready(&operator, config.tagwatches, sync_deadline).await;
     let synced_after = started.elapsed();
     let synced = boundary(config, &kube, &emulator, &operator).await;
