@@ -165,3 +165,42 @@ fn secret_touched(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tagwatch(generation: i64, requested: Option<&str>, latest_tag: &str) -> TagWatch {
+        let mut tw: TagWatch = serde_json::from_value(serde_json::json!({
+            "apiVersion": "tagwatch.dev/v1alpha1",
+            "kind": "TagWatch",
+            "metadata": {"name": "web", "namespace": "team", "uid": "u1",
+                         "generation": generation, "resourceVersion": latest_tag},
+            "spec": {"repoName": "team", "imageName": "web"},
+            "status": {"latestTag": latest_tag},
+        }))
+        .unwrap();
+        if let Some(at) = requested {
+            tw.annotations_mut()
+                .insert(crate::api::RECONCILE_REQUESTED_AT.into(), at.into());
+        }
+        tw
+    }
+
+    #[test]
+    fn only_a_new_generation_or_a_requested_poll_wakes_a_reconcile() {
+        let first = spec_or_requested_poll(&tagwatch(1, None, "v1"));
+        assert_eq!(
+            spec_or_requested_poll(&tagwatch(1, None, "v2")),
+            first,
+            "a status write (another resourceVersion and status) wakes nothing"
+        );
+        assert_ne!(spec_or_requested_poll(&tagwatch(2, None, "v1")), first);
+        let requested = spec_or_requested_poll(&tagwatch(1, Some("a"), "v1"));
+        assert_ne!(requested, first);
+        assert_ne!(
+            spec_or_requested_poll(&tagwatch(1, Some("b"), "v1")),
+            requested
+        );
+    }
+}
