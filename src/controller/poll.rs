@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
-use tags::observe::{Selection, observe_tracked, track};
+use tags::observe::{observe_tracked, track};
 use uhub::probe::Probe;
 use uhub::{Credentials, ImageRef, ListTagsRequest, TagListing};
 
@@ -128,7 +128,7 @@ async fn poll_uhub(
         }
         Plan::Full(reason) => (reason, None),
     };
-    let selection: Selection = match selection(&tw.spec) {
+    let selection = match selection(&tw.spec) {
         Ok(selection) => selection,
         Err(invalid) => return Ok(Err(invalid.into())),
     };

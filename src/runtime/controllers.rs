@@ -170,37 +170,20 @@ fn secret_touched(
 mod tests {
     use super::*;
 
-    fn tagwatch(generation: i64, requested: Option<&str>, latest_tag: &str) -> TagWatch {
-        let mut tw: TagWatch = serde_json::from_value(serde_json::json!({
-            "apiVersion": "tagwatch.dev/v1alpha1",
-            "kind": "TagWatch",
-            "metadata": {"name": "web", "namespace": "team", "uid": "u1",
-                         "generation": generation, "resourceVersion": latest_tag},
-            "spec": {"repoName": "team", "imageName": "web"},
-            "status": {"latestTag": latest_tag},
-        }))
-        .unwrap();
-        if let Some(at) = requested {
-            tw.annotations_mut()
-                .insert(crate::api::RECONCILE_REQUESTED_AT.into(), at.into());
-        }
-        tw
-    }
-
     #[test]
     fn only_a_new_generation_or_a_requested_poll_wakes_a_reconcile() {
-        let first = spec_or_requested_poll(&tagwatch(1, None, "v1"));
+        let first = spec_or_requested_poll(&TagWatch::test().at_version("1"));
+        let status_written = TagWatch::test().at_version("2").ready();
         assert_eq!(
-            spec_or_requested_poll(&tagwatch(1, None, "v2")),
+            spec_or_requested_poll(&status_written),
             first,
             "a status write (another resourceVersion and status) wakes nothing"
         );
-        assert_ne!(spec_or_requested_poll(&tagwatch(2, None, "v1")), first);
-        let requested = spec_or_requested_poll(&tagwatch(1, Some("a"), "v1"));
+        let spec_changed = TagWatch::test().generation(2);
+        assert_ne!(spec_or_requested_poll(&spec_changed), first);
+        let requested = spec_or_requested_poll(&TagWatch::test().requesting_poll("a"));
         assert_ne!(requested, first);
-        assert_ne!(
-            spec_or_requested_poll(&tagwatch(1, Some("b"), "v1")),
-            requested
-        );
+        let requested_again = TagWatch::test().requesting_poll("b");
+        assert_ne!(spec_or_requested_poll(&requested_again), requested);
     }
 }
