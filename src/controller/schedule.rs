@@ -1,7 +1,8 @@
 //! When a TagWatch is polled next: the decision whether a reconcile is due to poll at
 //! all ([`due`]), what is remembered of each TagWatch between reconciles
 //! ([`PollMemory`], in [`Memories`]), and when a poll's result schedules the next one
-//! ([`after_poll`]: the interval with jitter, or backoff after transient failures).
+//! ([`after_poll`]: the interval with jitter, or backoff after transient failures, due
+//! on a whole second: [`on_tick`]).
 //!
 //! Reconciles are also triggered by the controller's own status writes and by Secret
 //! changes; only the rules below decide whether UCloud is asked again, so that extra
@@ -23,6 +24,24 @@ use crate::api::v1alpha1::TagWatch;
 const BACKOFF_BASE: Duration = Duration::from_secs(2);
 /// Jitter added to every interval, as a fraction of it.
 const JITTER_FRACTION: f64 = 0.1;
+/// Scheduled polls are due on multiples of this (see [`on_tick`]).
+const POLL_TICK_NANOS: i128 = 1_000_000_000;
+
+/// `t` rounded up to a whole second. Scheduled polls are due on whole seconds so that
+/// the polls due within one second start together: they then share the runtime's
+/// wake-ups (timer, I/O readiness, hand-offs between worker threads), which otherwise
+/// cost a quiet poll about as much as its request. The jitter still spreads TagWatches
+/// over the seconds of their interval; rounding adds less than a second to it.
+pub fn on_tick(t: Timestamp) -> Timestamp {
+    let nanos = t.as_nanosecond();
+    let rounded = nanos.div_euclid(POLL_TICK_NANOS) * POLL_TICK_NANOS;
+    let rounded = if rounded == nanos {
+        nanos
+    } else {
+        rounded + POLL_TICK_NANOS
+    };
+    Timestamp::from_nanosecond(rounded).unwrap_or(t)
+}
 
 /// The interval stretched by a random jitter of up to 10%, so that TagWatches created
 /// together drift apart instead of polling in lockstep.
@@ -70,15 +89,15 @@ pub fn after_poll(
     };
     let Some(reason) = failure else {
         return PollMemory {
-            next_poll: Some(now + jittered(interval)),
+            next_poll: Some(on_tick(now + jittered(interval))),
             failures: 0,
             full_listing_at,
         };
     };
     let failures = previous.map_or(0, |m| m.failures).saturating_add(1);
     let next_poll = match reason.retry() {
-        Retry::Backoff => Some(now + backoff(failures, interval)),
-        Retry::Interval => Some(now + jittered(interval)),
+        Retry::Backoff => Some(on_tick(now + backoff(failures, interval))),
+        Retry::Interval => Some(on_tick(now + jittered(interval))),
         Retry::SpecChange => None,
     };
     PollMemory {
@@ -273,6 +292,28 @@ mod tests {
             after_poll(Some(stalled), None, interval, now, false).failures,
             0
         );
+    }
+
+    #[test]
+    fn scheduled_polls_are_due_on_whole_seconds() {
+        let at = |nanos: i128| Timestamp::from_nanosecond(nanos).unwrap();
+        assert_eq!(on_tick(ts(1000)), ts(1000));
+        assert_eq!(on_tick(at(1_000_000_000_001)), ts(1001));
+        assert_eq!(on_tick(at(1_000_999_999_999)), ts(1001));
+        assert_eq!(on_tick(at(-1_500_000_000)), ts(-1));
+        let now = at(1_000_300_000_000);
+        let interval = Duration::from_secs(60);
+        for failure in [
+            None,
+            Some(FailureReason::Throttled),
+            Some(FailureReason::PermissionDenied),
+        ] {
+            let next = after_poll(None, failure, interval, now, false)
+                .next_poll
+                .unwrap();
+            assert_eq!(next.subsec_nanosecond(), 0, "{failure:?}: {next}");
+            assert!(next > now, "{failure:?}: {next}");
+        }
     }
 
     #[test]
