@@ -165,12 +165,32 @@ pub enum LoggingError {
     Install(String),
 }
 
-/// Sets up the global tracing subscriber writing to stderr.
-pub fn init_logging(filter: &str, format: LogFormat) -> Result<(), LoggingError> {
-    let filter = EnvFilter::try_new(filter).map_err(|source| LoggingError::Filter {
+/// The target of kube-runtime's `reconciling object` span, opened around every
+/// reconcile. Its fields repeat the `poll` span's, and formatting them for every
+/// reconcile (quiet ones included, which log nothing) is a measurable share of a quiet
+/// poll's CPU: it is off unless `--log-level` names `kube_runtime` itself.
+const KUBE_RUNTIME_CONTROLLER: &str = "kube_runtime::controller";
+
+/// The `--log-level` filter, with kube-runtime's controller below `warn` off unless the
+/// filter names `kube_runtime` (see [`KUBE_RUNTIME_CONTROLLER`]).
+fn log_filter(filter: &str) -> Result<EnvFilter, LoggingError> {
+    let invalid = |source| LoggingError::Filter {
         filter: filter.to_string(),
         source,
-    })?;
+    };
+    let parsed = EnvFilter::try_new(filter).map_err(invalid)?;
+    if filter.contains("kube_runtime") {
+        return Ok(parsed);
+    }
+    let quiet_runtime = format!("{KUBE_RUNTIME_CONTROLLER}=warn")
+        .parse()
+        .map_err(invalid)?;
+    Ok(parsed.add_directive(quiet_runtime))
+}
+
+/// Sets up the global tracing subscriber writing to stderr.
+pub fn init_logging(filter: &str, format: LogFormat) -> Result<(), LoggingError> {
+    let filter = log_filter(filter)?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -213,7 +233,10 @@ fn one_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::ops::Not;
+
     use clap::CommandFactory;
+    use tracing_subscriber::layer::SubscriberExt;
 
     use super::*;
 
@@ -252,6 +275,25 @@ mod tests {
         assert!(err.to_string().contains("Usage: tagwatch"), "{err}");
         let err = parse_from(["kubectl-tagwatch", "nothing"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn kube_runtime_reconcile_span_is_off_unless_named() {
+        let span_enabled = |filter: &str| {
+            let subscriber = tracing_subscriber::registry().with(log_filter(filter).unwrap());
+            tracing::subscriber::with_default(subscriber, || {
+                tracing::info_span!(target: "kube_runtime::controller", "reconciling object")
+                    .is_disabled()
+                    .not()
+            })
+        };
+        assert!(!span_enabled("info"));
+        assert!(!span_enabled("debug,tagwatch=debug"));
+        assert!(span_enabled("info,kube_runtime=info"));
+        assert!(span_enabled("info,kube_runtime::controller=debug"));
+        let poll_span = || tracing::info_span!("poll").is_disabled().not();
+        let subscriber = tracing_subscriber::registry().with(log_filter("info").unwrap());
+        assert!(tracing::subscriber::with_default(subscriber, poll_span));
     }
 
     #[test]
