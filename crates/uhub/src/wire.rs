@@ -9,9 +9,12 @@
 //! unknown fields are ignored.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor,
+};
 
 use super::error::{Error, ErrorKind, Failure};
 use crate::REDACTED;
@@ -97,6 +100,108 @@ struct Envelope {
     message: Option<String>,
 }
 
+/// A response read in one pass: `RetCode` and the action's fields `T` (every other key).
+struct Enveloped<T> {
+    ret_code: i64,
+    value: T,
+}
+
+/// `RetCode`, as [`Envelope`] reads it.
+#[derive(Deserialize)]
+struct RetCode(#[serde(deserialize_with = "integer")] i64);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Enveloped<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(EnvelopedVisitor(PhantomData))
+    }
+}
+
+struct EnvelopedVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for EnvelopedVisitor<T> {
+    type Value = Enveloped<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a UCloud response object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let mut ret_code = None;
+        let fields = WithoutRetCode {
+            map,
+            ret_code: &mut ret_code,
+        };
+        let value = T::deserialize(de::value::MapAccessDeserializer::new(fields))?;
+        let ret_code = ret_code.ok_or_else(|| de::Error::missing_field("RetCode"))?;
+        Ok(Enveloped { ret_code, value })
+    }
+}
+
+/// The entries of a response object but `RetCode`, whose value it keeps aside.
+struct WithoutRetCode<'a, A> {
+    map: A,
+    ret_code: &'a mut Option<i64>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for WithoutRetCode<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        while let Some(key) = self.map.next_key::<Key<'de>>()? {
+            match key {
+                Key::Borrowed("RetCode") => {
+                    *self.ret_code = Some(self.map.next_value::<RetCode>()?.0);
+                }
+                Key::Owned(ref k) if k == "RetCode" => {
+                    *self.ret_code = Some(self.map.next_value::<RetCode>()?.0);
+                }
+                Key::Borrowed(k) => {
+                    return seed
+                        .deserialize(de::value::BorrowedStrDeserializer::new(k))
+                        .map(Some);
+                }
+                Key::Owned(k) => return seed.deserialize(k.into_deserializer()).map(Some),
+            }
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+/// An object key, borrowed from the body unless it had escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(v))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v.to_string()))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
 /// Decodes `raw` as the response of `action`: checks the HTTP status and `RetCode`,
 /// then decodes the action's fields as `T`. Excerpts of the body in error messages
 /// have every one of `secrets` replaced (a server may echo the request).
@@ -124,6 +229,14 @@ pub(crate) fn decode<T: DeserializeOwned>(
             excerpt(&raw.body, secrets)
         );
         return Err(Error::new(kind, failure(None, message)));
+    }
+    // The usual case in one pass; anything else is read again below, envelope first,
+    // to say exactly what is wrong.
+    if success
+        && let Ok(reply) = serde_json::from_slice::<Enveloped<T>>(&raw.body)
+        && reply.ret_code == 0
+    {
+        return Ok(reply.value);
     }
     let envelope = serde_json::from_slice::<Envelope>(&raw.body);
     if !success {

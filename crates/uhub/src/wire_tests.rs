@@ -66,6 +66,22 @@ fn ret_code_and_total_count_as_numeric_strings() {
 }
 
 #[test]
+fn ret_code_is_found_anywhere_and_under_an_escaped_key() {
+    let last = r#"{"TagSet":[{"TagName":"a","UpdateTime":"x"}],"TotalCount":1,"RetCode":0}"#;
+    assert_eq!(page(last).unwrap().tags, [tag("a", "x", None)]);
+    let escaped = r#"{"Ret\u0043ode":0,"Tag\u0053et":[{"TagName":"a","UpdateTime":"x"}]}"#;
+    assert_eq!(page(escaped).unwrap().tags, [tag("a", "x", None)]);
+    let (class, failure) = failure_of(page(
+        r#"{"TagSet":[],"Message":"no such image","RetCode":"160"}"#,
+    ));
+    assert_eq!(class, ErrorKind::InvalidRequest, "{failure:?}");
+    assert_eq!(failure.message, "no such image");
+    let (class, failure) = failure_of(page(r#"{"TagSet":[],"TotalCount":0}"#));
+    assert_eq!(class, ErrorKind::MalformedResponse, "{failure:?}");
+    assert!(failure.message.contains("RetCode"), "{}", failure.message);
+}
+
+#[test]
 fn update_time_numbers_are_kept_as_received_text() {
     let body = r#"{"RetCode":0,"TotalCount":4,"TagSet":[
         {"TagName":"s","UpdateTime":1795773600},
