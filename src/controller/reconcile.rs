@@ -93,7 +93,10 @@ pub async fn reconcile(tw: Arc<TagWatch>, ctx: Arc<Context>) -> Result<Action, E
     let span = match due {
         // Not `name`: JSON logs put the span's own name under that key.
         Due::Now { .. } => {
-            tracing::info_span!("poll", namespace = %tw.namespace().unwrap_or_default(), tagwatch = %tw.name_any())
+            let meta = &tw.metadata;
+            let namespace = meta.namespace.as_deref().unwrap_or_default();
+            let name = meta.name.as_deref().unwrap_or_default();
+            tracing::info_span!("poll", namespace, tagwatch = name)
         }
         _ => tracing::Span::none(),
     };
