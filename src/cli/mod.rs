@@ -233,8 +233,6 @@ fn one_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::ops::Not;
-
     use clap::CommandFactory;
     use tracing_subscriber::layer::SubscriberExt;
 
@@ -282,16 +280,15 @@ mod tests {
         let span_enabled = |filter: &str| {
             let subscriber = tracing_subscriber::registry().with(log_filter(filter).unwrap());
             tracing::subscriber::with_default(subscriber, || {
-                tracing::info_span!(target: "kube_runtime::controller", "reconciling object")
+                !tracing::info_span!(target: "kube_runtime::controller", "reconciling object")
                     .is_disabled()
-                    .not()
             })
         };
         assert!(!span_enabled("info"));
         assert!(!span_enabled("debug,tagwatch=debug"));
         assert!(span_enabled("info,kube_runtime=info"));
         assert!(span_enabled("info,kube_runtime::controller=debug"));
-        let poll_span = || tracing::info_span!("poll").is_disabled().not();
+        let poll_span = || !tracing::info_span!("poll").is_disabled();
         let subscriber = tracing_subscriber::registry().with(log_filter("info").unwrap());
         assert!(tracing::subscriber::with_default(subscriber, poll_span));
     }

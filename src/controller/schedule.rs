@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{RoundMode, Timestamp, TimestampRound, Unit};
 use kube::runtime::reflector::ObjectRef;
 use uhub::backoff::{Backoff, stretch};
 
@@ -24,8 +24,6 @@ use crate::api::v1alpha1::TagWatch;
 const BACKOFF_BASE: Duration = Duration::from_secs(2);
 /// Jitter added to every interval, as a fraction of it.
 const JITTER_FRACTION: f64 = 0.1;
-/// Scheduled polls are due on multiples of this (see [`on_tick`]).
-const POLL_TICK_NANOS: i128 = 1_000_000_000;
 
 /// `t` rounded up to a whole second. Scheduled polls are due on whole seconds so that
 /// the polls due within one second start together: they then share the runtime's
@@ -33,14 +31,10 @@ const POLL_TICK_NANOS: i128 = 1_000_000_000;
 /// cost a quiet poll about as much as its request. The jitter still spreads TagWatches
 /// over the seconds of their interval; rounding adds less than a second to it.
 pub fn on_tick(t: Timestamp) -> Timestamp {
-    let nanos = t.as_nanosecond();
-    let rounded = nanos.div_euclid(POLL_TICK_NANOS) * POLL_TICK_NANOS;
-    let rounded = if rounded == nanos {
-        nanos
-    } else {
-        rounded + POLL_TICK_NANOS
-    };
-    Timestamp::from_nanosecond(rounded).unwrap_or(t)
+    let ceil = TimestampRound::new()
+        .smallest(Unit::Second)
+        .mode(RoundMode::Ceil);
+    t.round(ceil).unwrap_or(t)
 }
 
 /// The interval stretched by a random jitter of up to 10%, so that TagWatches created

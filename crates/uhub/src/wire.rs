@@ -151,20 +151,15 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for WithoutRetCode<'_, A> {
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
         while let Some(key) = self.map.next_key::<Key<'de>>()? {
-            match key {
-                Key::Borrowed("RetCode") => {
-                    *self.ret_code = Some(self.map.next_value::<RetCode>()?.0);
-                }
-                Key::Owned(ref k) if k == "RetCode" => {
-                    *self.ret_code = Some(self.map.next_value::<RetCode>()?.0);
-                }
-                Key::Borrowed(k) => {
-                    return seed
-                        .deserialize(de::value::BorrowedStrDeserializer::new(k))
-                        .map(Some);
-                }
-                Key::Owned(k) => return seed.deserialize(k.into_deserializer()).map(Some),
+            if key.as_str() == "RetCode" {
+                *self.ret_code = Some(self.map.next_value::<RetCode>()?.0);
+                continue;
             }
+            let key = match key {
+                Key::Borrowed(k) => seed.deserialize(de::value::BorrowedStrDeserializer::new(k)),
+                Key::Owned(k) => seed.deserialize(k.into_deserializer()),
+            };
+            return key.map(Some);
         }
         Ok(None)
     }
@@ -178,6 +173,15 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for WithoutRetCode<'_, A> {
 enum Key<'de> {
     Borrowed(&'de str),
     Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(k) => k,
+            Key::Owned(k) => k,
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Key<'de> {
