@@ -130,23 +130,38 @@ pub fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(err) => return fail(Exit::Failure, &format!("cannot start the runtime: {err}")).into(),
     };
+    // The command runs as a task on a worker thread, not on this thread inside
+    // `block_on`: the controllers spawn every reconcile and drive their watches, and
+    // from a worker a spawned task lands in that worker's own queue and its result
+    // wakes no other thread. Run from here, every reconcile crossed threads twice.
     let exit = runtime.block_on(async {
-        match cli.command {
-            Command::Get(args) => cluster::get::run(args).await,
-            Command::Describe(args) => cluster::describe::run(args).await,
-            Command::Reconcile(args) => cluster::reconcile::run(args).await,
-            Command::Suspend(args) => cluster::suspend::run(args, true).await,
-            Command::Resume(args) => cluster::suspend::run(args, false).await,
-            Command::Events(args) => cluster::events::run(args).await,
-            Command::Tags(args) => tags::run(args).await,
-            Command::Run(args) => run::run(args).await,
-            Command::Crd => {
-                print!("{}", crate::api::crd_yaml());
-                Exit::Success
-            }
+        match tokio::spawn(run_command(cli.command)).await {
+            Ok(exit) => exit,
+            Err(err) => match err.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(err) => fail(Exit::Failure, &format!("the command was cancelled: {err}")),
+            },
         }
     });
     exit.into()
+}
+
+/// Runs one command to its exit status.
+async fn run_command(command: Command) -> Exit {
+    match command {
+        Command::Get(args) => cluster::get::run(args).await,
+        Command::Describe(args) => cluster::describe::run(args).await,
+        Command::Reconcile(args) => cluster::reconcile::run(args).await,
+        Command::Suspend(args) => cluster::suspend::run(args, true).await,
+        Command::Resume(args) => cluster::suspend::run(args, false).await,
+        Command::Events(args) => cluster::events::run(args).await,
+        Command::Tags(args) => tags::run(args).await,
+        Command::Run(args) => run::run(args).await,
+        Command::Crd => {
+            print!("{}", crate::api::crd_yaml());
+            Exit::Success
+        }
+    }
 }
 
 /// Logging could not be set up.
