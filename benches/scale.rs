@@ -53,7 +53,8 @@ struct Args {
     /// `--concurrency` of the operator.
     #[arg(long, default_value_t = 16)]
     concurrency: u32,
-    /// Images the Python SDK baseline polls; 0 skips it.
+    /// Images the Python SDK baseline polls in turn (1,000 polls, after a warm-up
+    /// poll); 0 skips it.
     #[arg(long, default_value_t = 200)]
     python_polls: u32,
     /// Log level of the operator.

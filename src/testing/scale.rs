@@ -97,7 +97,8 @@ pub struct Config {
     pub log_level: String,
     /// Python with the official UCloud SDK, for the baseline; none skips it.
     pub python: Option<std::path::PathBuf>,
-    /// Images the Python baseline polls once each.
+    /// Images the Python baseline polls in turn (at least [`PYTHON_MEASURED_POLLS`]
+    /// polls in all, after one warm-up poll).
     pub python_polls: u32,
     /// Read the phase boundaries' counters only when no poll is in flight (for exact
     /// counts; a large configuration is never quiet long enough).
@@ -864,8 +865,14 @@ impl RssSampler {
     }
 }
 
+/// Polls the Python baseline measures at least: one pass over 100 or 200 images was
+/// too short a measure (its CPU per poll moved by up to 2x between runs of the same
+/// configuration).
+pub const PYTHON_MEASURED_POLLS: u32 = 1000;
+
 /// CPU seconds per poll of the official Python SDK polling `config.python_polls`
-/// images once (bench/python/sdk_poll.py).
+/// images in turn, [`PYTHON_MEASURED_POLLS`] polls after a warm-up poll
+/// (bench/python/sdk_poll.py).
 fn python_baseline(python: &std::path::Path, emulator: &Emulator, config: &Config) -> f64 {
     let script = testkit::paths::repo_file("bench/python/sdk_poll.py");
     let mut command = std::process::Command::new(python);
@@ -878,6 +885,8 @@ fn python_baseline(python: &std::path::Path, emulator: &Emulator, config: &Confi
         PRIVATE_KEY,
         "--repo",
         REPO,
+        "--polls",
+        &PYTHON_MEASURED_POLLS.to_string(),
     ]);
     for i in 0..config.python_polls.min(config.tagwatches) {
         command.args(["--image", &format!("{IMAGE_PREFIX}{i}")]);
