@@ -99,7 +99,7 @@ pub struct Config {
     pub python: Option<std::path::PathBuf>,
     /// Images the Python baseline polls in turn (at least [`PYTHON_MEASURED_POLLS`]
     /// polls in all, after one warm-up poll).
-    pub python_polls: u32,
+    pub python_images: u32,
     /// Read the phase boundaries' counters only when no poll is in flight (for exact
     /// counts; a large configuration is never quiet long enough).
     pub settle: bool,
@@ -870,7 +870,7 @@ impl RssSampler {
 /// configuration).
 pub const PYTHON_MEASURED_POLLS: u32 = 1000;
 
-/// CPU seconds per poll of the official Python SDK polling `config.python_polls`
+/// CPU seconds per poll of the official Python SDK polling `config.python_images`
 /// images in turn, [`PYTHON_MEASURED_POLLS`] polls after a warm-up poll
 /// (bench/python/sdk_poll.py).
 fn python_baseline(python: &std::path::Path, emulator: &Emulator, config: &Config) -> f64 {
@@ -888,7 +888,7 @@ fn python_baseline(python: &std::path::Path, emulator: &Emulator, config: &Confi
         "--polls",
         &PYTHON_MEASURED_POLLS.to_string(),
     ]);
-    for i in 0..config.python_polls.min(config.tagwatches) {
+    for i in 0..config.python_images.min(config.tagwatches) {
         command.args(["--image", &format!("{IMAGE_PREFIX}{i}")]);
     }
     let output = command.output().expect("run the Python SDK baseline");

@@ -27,7 +27,7 @@ fn config(tags: u32) -> Config {
         history_limit: None,
         log_level: "info".into(),
         python: None,
-        python_polls: 0,
+        python_images: 0,
         settle: true,
     }
 }
