@@ -200,7 +200,7 @@ impl UhubClient {
         };
         limiter.acquire(options.deadline).await.map_err(|needed| {
             let message = format!(
-                "the client's rate limit has no free request slot before the call's deadline (next in {})",
+                "the client's rate limit has no free request slot before the call's deadline (the next is at least {} away)",
                 humantime::format_duration(round_up_to_tenths(needed))
             );
             Error::new(ErrorKind::Throttled, Failure::new(action, message))
