@@ -6,7 +6,9 @@ keeps the newest UpdateTime per image.
 Run by the scale benchmark (benches/scale.rs) with the venv `make python-sdk`
 installs. One poll of the first image warms the loop up (the connection and the
 modules the SDK loads on first use, which a running script pays once) outside the
-measurement; then passes over the images repeat until `--polls` polls were made.
+measurement; then passes over the images repeat until `--polls` polls were made,
+back to back, or with `--pace SECONDS` one poll every that many seconds (a script
+that polls each image once per interval, evenly spread, as the operator does).
 Prints one JSON object: {"polls": N, "requests": N, "cpuSeconds": S}, the CPU time
 (user + system) this process spent in the measured polls alone.
 """
@@ -15,6 +17,7 @@ import argparse
 import json
 import logging
 import resource
+import time
 
 from ucloud.services.uhub.client import UHubClient
 
@@ -33,6 +36,7 @@ def main() -> int:
     parser.add_argument("--image", action="append", required=True)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--polls", type=int, default=0, help="polls to measure (default: one per image)")
+    parser.add_argument("--pace", type=float, default=0.0, help="seconds from one poll's start to the next's")
     args = parser.parse_args()
 
     logging.getLogger("ucloud").setLevel(logging.WARNING)
@@ -68,7 +72,10 @@ def main() -> int:
     polls = max(args.polls, len(args.image))
     requests = 0
     start = cpu_seconds()
+    begun = time.monotonic()
     for i in range(polls):
+        if args.pace > 0:
+            time.sleep(max(0.0, begun + i * args.pace - time.monotonic()))
         requests += poll(args.image[i % len(args.image)])
     spent = cpu_seconds() - start
     print(json.dumps({"polls": polls, "requests": requests, "cpuSeconds": spent}))

@@ -39,6 +39,8 @@ use testkit::{ControlPlane, Emulator, Operator, TestNamespace};
 use super::env::{install_crd, tagwatch_binary};
 use crate::api::v1alpha1::TagWatch;
 
+pub mod python;
+
 const REPO: &str = "bench";
 const IMAGE_PREFIX: &str = "img-";
 const PUBLIC_KEY: &str = "bench-public";
@@ -97,8 +99,7 @@ pub struct Config {
     pub log_level: String,
     /// Python with the official UCloud SDK, for the baseline; none skips it.
     pub python: Option<std::path::PathBuf>,
-    /// Images the Python baseline polls in turn (at least [`PYTHON_MEASURED_POLLS`]
-    /// polls in all, after one warm-up poll).
+    /// Images the Python baseline polls in turn (see [`python`]).
     pub python_images: u32,
     /// Read the phase boundaries' counters only when no poll is in flight (for exact
     /// counts; a large configuration is never quiet long enough).
@@ -248,8 +249,11 @@ pub struct Report {
     pub duplicate_events: u32,
     /// NewTag events naming a tag that was not pushed.
     pub unexpected_events: u32,
-    /// CPU seconds per poll of the Python SDK loop, when it ran.
+    /// CPU seconds per poll of the Python SDK loop back to back, when it ran.
     pub python_cpu_per_poll: Option<f64>,
+    /// CPU seconds per poll of the Python SDK loop paced as the operator polls (each
+    /// image once per interval), when it ran.
+    pub python_paced_cpu_per_poll: Option<f64>,
 }
 
 impl Report {
@@ -310,8 +314,8 @@ impl Report {
             "| operator | TagWatches | tags | interval | synced in | peak RSS | steady RSS | cores \
              | CPU/poll | CPU/quiet poll | polls/s | schedule lag p50 / p99 | new tag to event p50 / p99 \
              | UCloud req/poll (quiet) | writes/poll quiet / push | NewTag pushed / missing / dup \
-             | Python SDK CPU/poll (ratio) |",
-            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|---|",
+             | Python SDK CPU/poll (ratio) | the same paced (ratio) |",
+            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|---|---|",
         ]
         .join("\n")
     }
@@ -349,13 +353,13 @@ impl Report {
     pub fn table_row(&self) -> String {
         let mib = |b: u64| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0));
         let ms = |s: f64| format!("{:.2} ms", s * 1000.0);
-        let python = match self.python_cpu_per_poll {
+        let python = |cpu_per_poll: Option<f64>| match cpu_per_poll {
             Some(p) => format!("{} ({:.1}x)", ms(p), ratio(p, self.cpu_per_poll())),
             None => "-".into(),
         };
         format!(
             "| {} | {} | {} | {} | {:.1} s | {} | {} | {:.3} | {} | {} | {:.1} | {:.3} / {:.3} s \
-             | {:.1} / {:.1} s | {:.2} | {:.3} / {:.2} | {} / {} / {} | {} |",
+             | {:.1} / {:.1} s | {:.2} | {:.3} / {:.2} | {} / {} / {} | {} | {} |",
             self.variant,
             self.tagwatches,
             match self.history_limit {
@@ -380,7 +384,8 @@ impl Report {
             self.pushed,
             self.missing_events,
             self.duplicate_events,
-            python,
+            python(self.python_cpu_per_poll),
+            python(self.python_paced_cpu_per_poll),
         )
     }
 }
@@ -475,10 +480,12 @@ pub async fn run(config: &Config) -> Report {
     let push_end = boundary(config, &kube, &emulator, &operator).await;
     watch.abort();
     // The baseline runs while the operator idles between polls.
-    let python_cpu_per_poll = config
-        .python
-        .as_ref()
-        .map(|python| python_baseline(python, &emulator, config));
+    let python = |pace| {
+        let python = config.python.as_ref()?;
+        Some(python::cpu_per_poll(python, &emulator, config, pace))
+    };
+    let python_cpu_per_poll = python(python::Pace::BackToBack);
+    let python_paced_cpu_per_poll = python(python::Pace::OncePerInterval);
 
     let mut report = Report {
         variant: config.variant.label().to_string(),
@@ -494,6 +501,7 @@ pub async fn run(config: &Config) -> Report {
         steady_rss_bytes: sampler.steady_peak(),
         pushed: pushes.len() as u32,
         python_cpu_per_poll,
+        python_paced_cpu_per_poll,
         ..Report::default()
     };
     match_events(&mut report, &pushes, &seen.lock().unwrap());
@@ -863,41 +871,4 @@ impl RssSampler {
         self.task.abort();
         self.steady.lock().unwrap().unwrap_or_default()
     }
-}
-
-/// Polls the Python baseline measures at least: one pass over 100 or 200 images was
-/// too short a measure (its CPU per poll moved by up to 2x between runs of the same
-/// configuration).
-pub const PYTHON_MEASURED_POLLS: u32 = 1000;
-
-/// CPU seconds per poll of the official Python SDK polling `config.python_images`
-/// images in turn, [`PYTHON_MEASURED_POLLS`] polls after a warm-up poll
-/// (bench/python/sdk_poll.py).
-fn python_baseline(python: &std::path::Path, emulator: &Emulator, config: &Config) -> f64 {
-    let script = testkit::paths::repo_file("bench/python/sdk_poll.py");
-    let mut command = std::process::Command::new(python);
-    command.arg(script).args([
-        "--url",
-        emulator.url(),
-        "--public-key",
-        PUBLIC_KEY,
-        "--private-key",
-        PRIVATE_KEY,
-        "--repo",
-        REPO,
-        "--polls",
-        &PYTHON_MEASURED_POLLS.to_string(),
-    ]);
-    for i in 0..config.python_images.min(config.tagwatches) {
-        command.args(["--image", &format!("{IMAGE_PREFIX}{i}")]);
-    }
-    let output = command.output().expect("run the Python SDK baseline");
-    assert!(
-        output.status.success(),
-        "the Python SDK baseline failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let result: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("the baseline prints JSON");
-    result["cpuSeconds"].as_f64().unwrap() / result["polls"].as_f64().unwrap()
 }
