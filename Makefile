@@ -68,7 +68,7 @@ $(TOOLS)/venv/.cloudevents-$(CLOUDEVENTS_SDK_VERSION): $(TOOLS)/venv/.sdk-$(UCLO
 bench: bench-scale
 
 ## bench-scale: one operator replica with 100, 1,000 and 10,000 TagWatches of 10 and
-## 1,000 tags on a private control plane (about 40 minutes; results in BENCHMARKS.md).
+## 1,000 tags on a private control plane (about 50 minutes; results in BENCHMARKS.md).
 ## Narrow it with SCALE_ARGS, e.g. SCALE_ARGS="--tagwatches 1000 --tags 10".
 SCALE_ARGS ?=
 bench-scale: python-sdk controlplane-bin
