@@ -353,7 +353,7 @@ impl Report {
     pub fn table_row(&self) -> String {
         let mib = |b: u64| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0));
         let ms = |s: f64| format!("{:.2} ms", s * 1000.0);
-        let python = |cpu_per_poll: Option<f64>| match cpu_per_poll {
+        let python_column = |cpu_per_poll: Option<f64>| match cpu_per_poll {
             Some(p) => format!("{} ({:.1}x)", ms(p), ratio(p, self.cpu_per_poll())),
             None => "-".into(),
         };
@@ -384,8 +384,8 @@ impl Report {
             self.pushed,
             self.missing_events,
             self.duplicate_events,
-            python(self.python_cpu_per_poll),
-            python(self.python_paced_cpu_per_poll),
+            python_column(self.python_cpu_per_poll),
+            python_column(self.python_paced_cpu_per_poll),
         )
     }
 }
@@ -480,12 +480,12 @@ pub async fn run(config: &Config) -> Report {
     let push_end = boundary(config, &kube, &emulator, &operator).await;
     watch.abort();
     // The baseline runs while the operator idles between polls.
-    let python = |pace| {
-        let python = config.python.as_ref()?;
-        Some(python::cpu_per_poll(python, &emulator, config, pace))
+    let baseline = |pace| {
+        let interpreter = config.python.as_ref()?;
+        Some(python::cpu_per_poll(interpreter, &emulator, config, pace))
     };
-    let python_cpu_per_poll = python(python::Pace::BackToBack);
-    let python_paced_cpu_per_poll = python(python::Pace::OncePerInterval);
+    let python_cpu_per_poll = baseline(python::Pace::BackToBack);
+    let python_paced_cpu_per_poll = baseline(python::Pace::OncePerInterval);
 
     let mut report = Report {
         variant: config.variant.label().to_string(),

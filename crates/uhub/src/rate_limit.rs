@@ -4,9 +4,9 @@
 //!
 //! Requests that must wait queue in order, and only the first of them sleeps on the
 //! timer. Without the queue every waiter slept until the same next slot, all woke, one
-//! took it and the rest slept again: with `--concurrency` polls waiting, each slot cost
-//! that many wake-ups, which made a quiet poll under a tight rate limit about four times
-//! as expensive as without one.
+//! took it and the rest slept again (with `--concurrency` polls waiting, each slot cost
+//! that many wake-ups), and a request arriving as a slot freed could take it from one
+//! that had waited longer.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -53,24 +53,17 @@ impl RateLimiter {
     /// spent queued behind earlier requests when the deadline came first).
     pub async fn acquire(&self, deadline: Option<Instant>) -> Result<Duration, Duration> {
         let started = Instant::now();
+        let turn = self.queue.try_lock();
         // Nobody queued and a free slot: no wait, no wake-up.
-        let _turn = match self.queue.try_lock() {
-            Ok(turn) => {
-                if self.limiter.check().is_ok() {
-                    return Ok(Duration::ZERO);
-                }
-                turn
-            }
-            Err(_) => {
-                let queued = self.queue.lock();
-                match deadline {
-                    None => queued.await,
-                    Some(deadline) => match tokio::time::timeout_at(deadline, queued).await {
-                        Ok(turn) => turn,
-                        Err(_) => return Err(started.elapsed()),
-                    },
-                }
-            }
+        if turn.is_ok() && self.limiter.check().is_ok() {
+            return Ok(Duration::ZERO);
+        }
+        let _turn = match turn {
+            Ok(turn) => turn,
+            Err(_) => match before(deadline, self.queue.lock()).await {
+                Some(turn) => turn,
+                None => return Err(started.elapsed()),
+            },
         };
         loop {
             let wait = match self.limiter.check() {
@@ -83,6 +76,14 @@ impl RateLimiter {
             }
             tokio::time::sleep_until(wake).await;
         }
+    }
+}
+
+/// `future`'s output, or `None` when `deadline` comes first.
+async fn before<F: Future>(deadline: Option<Instant>, future: F) -> Option<F::Output> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
+        None => Some(future.await),
     }
 }
 
