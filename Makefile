@@ -311,9 +311,11 @@ CARGO_AUDITABLE_VERSION := 0.7.7
 # `cargo auditable build`: cargo with the crate list embedded in the binary (.dep-v0).
 CARGO_AUDITABLE_BUILD := PATH=$(CURDIR)/$(TOOLS)/bin:$$PATH $(CARGO) auditable build
 ARM64_RUST_TARGET := aarch64-unknown-linux-gnu
-# Debian's cross toolchain links and compiles C (ring) for arm64.
+# Debian's cross toolchain links and compiles C (ring, jemalloc) for arm64. jemalloc's
+# page size is fixed when it is built, and a cross build cannot probe it: 64 KiB pages
+# (2^16) serve kernels of 4, 16 and 64 KiB pages alike.
 ARM64_CROSS_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
-	CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
+	CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc JEMALLOC_SYS_WITH_LG_PAGE=16
 RELEASE_APT_PACKAGES := gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
 	qemu-user-static shellcheck jq
 RELEASE_SRC := tests/tools/release
