@@ -54,7 +54,7 @@ struct Args {
     #[arg(long, default_value_t = 16)]
     concurrency: u32,
     /// Images the Python SDK baseline polls in turn (1,000 polls back to back, then
-    /// each image once per interval; see `tagwatch::testing::scale::python`); 0 skips
+    /// paced at the operator's poll rate; see `tagwatch::testing::scale::python`); 0 skips
     /// it. (The flag keeps its name from when each image was polled once, so that the
     /// commands recorded in BENCHMARKS.md still run.)
     #[arg(long, default_value_t = 200)]

@@ -7,8 +7,9 @@ Run by the scale benchmark (benches/scale.rs) with the venv `make python-sdk`
 installs. One poll of the first image warms the loop up (the connection and the
 modules the SDK loads on first use, which a running script pays once) outside the
 measurement; then passes over the images repeat until `--polls` polls were made,
-back to back, or with `--pace SECONDS` one poll every that many seconds (a script
-that polls each image once per interval, evenly spread, as the operator does).
+back to back, or with `--pace SECONDS` one poll every that many seconds (the rate of
+a script that polls each of N images once per interval, evenly spread, as the operator
+does).
 Prints one JSON object: {"polls": N, "requests": N, "cpuSeconds": S}, the CPU time
 (user + system) this process spent in the measured polls alone.
 """

@@ -479,7 +479,8 @@ pub async fn run(config: &Config) -> Report {
     }
     let push_end = boundary(config, &kube, &emulator, &operator).await;
     watch.abort();
-    // The baseline runs while the operator idles between polls.
+    // The baselines run after the phases: they share the cores only with the
+    // operator's scheduled polls.
     let baseline = |pace| {
         let interpreter = config.python.as_ref()?;
         Some(python::cpu_per_poll(interpreter, &emulator, config, pace))

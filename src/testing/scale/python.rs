@@ -3,9 +3,10 @@
 //!
 //! - **back to back**: [`MEASURED_POLLS`] polls in a tight loop, the loop at its
 //!   cheapest (every poll finds the interpreter, the connection and the caches warm);
-//! - **paced**: each image once per interval, evenly spread, as a script polling the
-//!   configuration's images would run (and as the operator's polls are spread): one poll
-//!   every `interval / TagWatches`, at most [`MEASURED_POLLS`] of them.
+//! - **paced**: at the operator's poll rate, one poll every `interval / TagWatches`
+//!   (as a script polling each of the configuration's images once per interval would
+//!   run), at most [`MEASURED_POLLS`] of them. With fewer images than TagWatches
+//!   (`--python-polls`), each image comes round more often; the rate stays the same.
 
 use std::path::Path;
 use std::time::Duration;
