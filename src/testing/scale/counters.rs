@@ -15,6 +15,8 @@ use super::report::{Counters, Counts};
 
 const LAG_METRIC: &str = "tagwatch_poll_schedule_lag_seconds";
 
+/// Reads every counter once; without an operator (before it starts) only the emulator's
+/// and the apiserver's.
 pub(super) async fn read_counters(
     kube: &kube::Client,
     emulator: &Emulator,

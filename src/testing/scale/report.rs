@@ -132,8 +132,8 @@ pub struct Report {
     pub unexpected_events: u32,
     /// CPU seconds per poll of the Python SDK loop back to back, when it ran.
     pub python_cpu_per_poll: Option<f64>,
-    /// CPU seconds per poll of the Python SDK loop paced as the operator polls (each
-    /// image once per interval), when it ran.
+    /// CPU seconds per poll of the Python SDK loop paced at the operator's poll rate,
+    /// when it ran.
     pub python_paced_cpu_per_poll: Option<f64>,
 }
 
